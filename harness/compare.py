@@ -1,0 +1,643 @@
+"""Cross-source comparison: align the events and claims of several Results about one story and
+list where the reports disagree (reworded quotes, vaguer speakers, changed figures, items only
+one report has, a different party held responsible).
+
+Alignment is incremental maximum bipartite matching: the first Result's items seed the groups;
+each further Result is matched one-to-one against the groups (``scipy`` ``linear_sum_assignment``
+on the best similarity to any member), pairs below ``EVENT_THRESHOLD`` / ``CLAIM_THRESHOLD`` stay
+apart, and unmatched items open new groups. A group holds at most one item per report.
+Similarities are weighted means over the terms both sides can be judged on: a field one report
+leaves empty never counts against a match (the vaguer report still aligns).
+
+``compare`` is pure; ``compare_main`` is the file edge behind ``python -m harness compare``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Mapping, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, Field, ValidationError
+from rapidfuzz import fuzz, utils
+from scipy.optimize import linear_sum_assignment
+
+from schemas import Claim, Event, Result, Span, Speaker
+from schemas.taxonomy import family
+
+from .errors import HarnessError, InputError
+
+#: Items whose similarity (0-1) to a group is below these stay in separate groups.
+EVENT_THRESHOLD = 0.55
+CLAIM_THRESHOLD = 0.5
+#: A claim pair also needs this much text similarity (content or summary, 0-100): a shared
+#: speaker alone does not make two different statements the same claim.
+CLAIM_MIN_TEXT = 55.0
+
+DiscrepancyKind = Literal[
+    "quote_wording", "speaker_vaguer", "speaker_differs", "figure_differs", "missing",
+    "responsibility_differs",
+]  # fmt: skip
+ItemKind = Literal["event", "claim"]
+
+_TITLES = {
+    "mr", "mrs", "ms", "miss", "dr", "prof", "sir", "dame", "lord", "gen", "general", "maj",
+    "major", "lt", "col", "colonel", "capt", "captain", "adm", "admiral", "brig", "sgt", "cpt",
+    "president", "secretary", "minister", "prime", "senator", "sen", "rep", "gov", "governor",
+    "ambassador", "chairman", "the", "a", "an", "ayatollah", "sheikh", "king", "prince",
+}  # fmt: skip
+_ALIASES = {
+    "us": "united states", "u s": "united states", "usa": "united states", "america": "united states",
+    "uk": "united kingdom", "u k": "united kingdom", "britain": "united kingdom",
+    "isis": "isil", "is": "isil", "daesh": "isil", "da esh": "isil", "dae sh": "isil",
+    "islamic state": "isil", "un": "united nations", "u n": "united nations",
+}  # fmt: skip
+_ROLE_SYNONYMS = {
+    "spokeswoman": "spokesperson", "spokesman": "spokesperson", "press secretary": "spokesperson",
+    "pentagon": "defence", "defense": "defence", "department of defense": "defence",
+    "officials": "official", "foreign office": "foreign", "fco": "foreign",
+}  # fmt: skip
+_STOP = {"a", "an", "the", "of", "for", "and", "to", "in", "on", "s", "us", "its", "his", "her"}
+_FUNCTION_WORDS = set(
+    "a an the of for and or but to in on at by with from as that this these those it its is are was "
+    "were be been being has have had will would can could may might must should do does did not no "
+    "he she they them their his her we our you your i me my there here which who whom what when "
+    "than then so if about into over after before also any all some such said says say".split()
+)
+_VAGUE = re.compile(
+    r"\b(a (?:significant|large|small|growing|number|handful|series)(?: number)?(?: of)?|"
+    r"several|many|numerous|multiple|scores|dozens|hundreds|thousands|countless|some|a few|"
+    r"a number of|various)\b",
+    re.I,
+)
+_NUMBER_WORDS = {
+    w: i for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+        "fifteen sixteen seventeen eighteen nineteen twenty".split()
+    )
+}
+_MONTHS = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*"
+_FIGURE = re.compile(
+    r"(?:(?:approximately|about|around|nearly|almost|some|over|more than|at least|fewer than|"
+    r"less than|up to)\s+)?(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?|"
+    + "|".join(_NUMBER_WORDS) + r")(?![\w.]\w)(?:\s+(?:per ?cent|%))?",
+    re.I,
+)  # fmt: skip
+_BLAME = r"responsib|claimed|blame|implicat|accus|involv|perpetrat|carried out by"
+_DATE_NUMBER = re.compile(rf"^\s*(?:st|nd|rd|th)?\s*{_MONTHS}\b|^\s*(?:st|nd|rd|th)\b", re.I)
+
+
+# --- report model -------------------------------------------------------------------------------
+
+
+class ItemRef(BaseModel):
+    doc_id: str
+    kind: ItemKind
+    id: str
+
+
+class SpanRef(BaseModel):
+    """Where the compared words are: ``start``/``end`` index the document when known."""
+
+    doc_id: str
+    item_id: str
+    text: str
+    start: int | None = None
+    end: int | None = None
+
+
+class Group(BaseModel):
+    """Items of several reports judged to be the same event or the same claim."""
+
+    kind: ItemKind
+    number: int = Field(description="1-based, per kind: E1, E2... and C1, C2...")
+    label: str
+    members: list[ItemRef]
+    score: float | None = Field(None, description="Lowest similarity that joined a member.")
+
+
+class Discrepancy(BaseModel):
+    kind: DiscrepancyKind
+    items: list[ItemRef]
+    spans: list[SpanRef] = Field(default_factory=list)
+    message: str
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class DocInfo(BaseModel):
+    doc_id: str
+    title: str | None = None
+    source: str | None = None
+    published: str | None = None
+    events: int = 0
+    claims: int = 0
+
+
+class ComparisonReport(BaseModel):
+    docs: list[DocInfo]
+    event_groups: list[Group]
+    claim_groups: list[Group]
+    discrepancies: list[Discrepancy]
+    thresholds: dict[str, float] = Field(
+        default_factory=lambda: {"event": EVENT_THRESHOLD, "claim": CLAIM_THRESHOLD}
+    )
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for d in self.discrepancies:
+            out[d.kind] = out.get(d.kind, 0) + 1
+        return out
+
+
+# --- text helpers -------------------------------------------------------------------------------
+
+
+def _norm(text: str | None) -> str:
+    return utils.default_process(text or "")
+
+
+def _words(text: str | None) -> str:
+    """Normalised text without function words (they make unrelated sentences look alike)."""
+    return " ".join(w for w in _norm(text).split() if w not in _FUNCTION_WORDS)
+
+
+def _sim(a: str | None, b: str | None) -> float:
+    """0-100: mean of token_set and token_sort ratios over content words (token_set alone
+    forgives any subset)."""
+    a, b = _words(a), _words(b)
+    if not a or not b:
+        return 0.0
+    return (fuzz.token_set_ratio(a, b) + fuzz.token_sort_ratio(a, b)) / 2
+
+
+def norm_name(name: str | None) -> str:
+    """``Maj Gen Pat Ryder`` -> ``pat ryder``; ``the U.S.`` -> ``united states``."""
+    words = [w for w in _norm(name).split() if w not in _TITLES]
+    joined = " ".join(words)
+    return _ALIASES.get(joined, joined)
+
+
+def role_tokens(*texts: str | None) -> set[str]:
+    text = " " + _norm(" ".join(t for t in texts if t)) + " "
+    for phrase, canon in sorted(_ROLE_SYNONYMS.items(), key=lambda kv: -len(kv[0])):
+        text = text.replace(f" {phrase} ", f" {canon} ")
+    return {w for w in text.split() if w not in _STOP and w not in _TITLES}
+
+
+def names_same(a: str | None, b: str | None) -> bool:
+    """Same person or body: same surname, one name inside the other, or near-identical."""
+    na, nb = norm_name(a), norm_name(b)
+    if not na or not nb:
+        return False
+    ta, tb = na.split(), nb.split()
+    if ta[-1] == tb[-1] or set(ta) <= set(tb) or set(tb) <= set(ta):
+        return True
+    return fuzz.ratio(na, nb) >= 90
+
+
+def speaker_relation(a: Speaker, b: Speaker) -> tuple[float, str]:
+    """(similarity 0-1, relation): ``same``, ``vaguer`` (one has no name), ``differs`` (two
+    different names) or ``unknown``."""
+    if a.name and b.name:
+        if names_same(a.name, b.name):
+            return 1.0, "same"
+        linked = names_same(a.name, b.affiliation) or names_same(b.name, a.affiliation)
+        return (0.6 if linked else 0.0), "differs"
+    ra, rb = role_tokens(a.role, a.affiliation), role_tokens(b.role, b.affiliation)
+    relation = "vaguer" if (a.name or b.name) else "unknown"
+    if not ra or not rb:
+        return 0.5, relation
+    overlap = len(ra & rb) / min(len(ra), len(rb))
+    return 0.3 + 0.7 * overlap, relation
+
+
+def figures(text: str) -> list[tuple[str, float, int, int]]:
+    """Numbers in ``text`` that are not dates or years: (words, value, start, end)."""
+    out = []
+    for m in _FIGURE.finditer(text):
+        raw = m.group(1).lower().replace(",", "")
+        value = float(_NUMBER_WORDS[raw]) if raw in _NUMBER_WORDS else float(raw)
+        before, after = text[max(0, m.start() - 12) : m.start()], text[m.end() : m.end() + 12]
+        is_year = raw.isdigit() and len(raw) == 4 and 1900 <= value <= 2100
+        is_date = raw.isdigit() and (_DATE_NUMBER.match(after) or re.search(rf"{_MONTHS}\s*$", before, re.I))
+        if not (is_year or is_date):
+            out.append((m.group(0), value, m.start(), m.end()))
+    return out
+
+
+def word_diff(a: str, b: str) -> list[dict[str, str]]:
+    """difflib word-level opcodes between two texts, without the equal runs."""
+    wa, wb = a.split(), b.split()
+    ops = difflib.SequenceMatcher(a=[_norm(w) for w in wa], b=[_norm(w) for w in wb], autojunk=False)
+    return [
+        {"op": tag, "a": " ".join(wa[i1:i2]), "b": " ".join(wb[j1:j2])}
+        for tag, i1, i2, j1, j2 in ops.get_opcodes()
+        if tag != "equal"
+    ]
+
+
+# --- similarities -------------------------------------------------------------------------------
+
+
+def _weighted(terms: Sequence[tuple[float | None, float]]) -> float:
+    used = [(s, w) for s, w in terms if s is not None]
+    total = sum(w for _, w in used)
+    return sum(s * w for s, w in used) / total if total else 0.0
+
+
+def _iso(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value) if len(value) == 10 else None
+    except ValueError:
+        return None
+
+
+def date_relation(a: Event, b: Event) -> float | None:
+    """1 when the dates agree at their shared precision, less the further apart; None if either
+    has no date value."""
+    va, vb = (a.date.value if a.date else None), (b.date.value if b.date else None)
+    if not va or not vb:
+        return None
+    width = min(len(va), len(vb))
+    if va[:width] == vb[:width]:
+        return 1.0
+    da, db = _iso(va), _iso(vb)
+    if da and db:
+        days = abs((da - db).days)
+        week = any(x.date and x.date.precision.value == "week" for x in (a, b))
+        return 1.0 if week and days <= 7 else 0.6 if days <= 3 else 0.3 if va[:7] == vb[:7] else 0.0
+    return 0.3 if va[:4] == vb[:4] else 0.0
+
+
+def _location_term(a: Event, b: Event) -> float | None:
+    la, lb = a.location, b.location
+    if not la or not lb:
+        return None
+    score: list[tuple[float | None, float]] = []
+    if la.country and lb.country:
+        score.append((1.0 if norm_name(la.country) == norm_name(lb.country) else 0.0, 1))
+    na, nb = la.name or la.text, lb.name or lb.text
+    if na and nb:
+        score.append((fuzz.partial_ratio(_norm(na), _norm(nb)) / 100, 1))
+    return _weighted(score) if score else None
+
+
+def _actors_term(a: Event, b: Event) -> float | None:
+    if not a.actors or not b.actors:
+        return None
+    small, large = sorted(([x.name for x in a.actors], [x.name for x in b.actors]), key=len)
+    hits = sum(any(names_same(s, t) or _sim(s, t) >= 80 for t in large) for s in small)
+    return hits / len(small)
+
+
+def event_similarity(a: Event, b: Event) -> float:
+    """Type family, text (summary and evidence), date, location, actors, casualties."""
+    type_term = 1.0 if a.type == b.type else 0.6 if family(a.type) == family(b.type) else 0.0
+    ev_a, ev_b = " ".join(s.text for s in a.evidence), " ".join(s.text for s in b.evidence)
+    text = max(_sim(a.summary, b.summary), _sim(ev_a, ev_b) if ev_a and ev_b else 0.0) / 100
+    killed = None
+    if a.fatalities and b.fatalities and a.fatalities.killed is not None and b.fatalities.killed is not None:
+        killed = 1.0 if a.fatalities.killed == b.fatalities.killed else 0.5
+    return _weighted(
+        [(type_term, 1.0), (text, 2.0), (date_relation(a, b), 1.0), (_location_term(a, b), 1.0),
+         (_actors_term(a, b), 1.0), (killed, 0.5)]
+    )  # fmt: skip
+
+
+def claim_text_similarity(a: Claim, b: Claim) -> float:
+    """0-100: the content words, or the summaries' gist when that is closer."""
+    content = max(_sim(a.content.text, b.content.text), fuzz.partial_ratio(_norm(a.content.text), _norm(b.content.text)) * 0.8)
+    summary = _sim(a.summary, b.summary) if a.summary and b.summary else 0.0
+    return max(content, summary)
+
+
+def claim_similarity(a: Claim, b: Claim, same_event: bool | None = None) -> float:
+    """Content/summary text, speaker, and whether the claims point at the same event group."""
+    text = claim_text_similarity(a, b)
+    if text < CLAIM_MIN_TEXT:
+        return 0.0
+    speaker, _ = speaker_relation(a.speaker, b.speaker)
+    link = None if same_event is None else float(same_event)
+    return _weighted([(text / 100, 2.0), (speaker, 1.5), (link, 0.5)])
+
+
+# --- alignment ----------------------------------------------------------------------------------
+
+
+def _group(
+    docs: Sequence[tuple[str, Sequence[Any]]], sim: Any, threshold: float
+) -> list[tuple[list[tuple[str, Any]], float | None]]:
+    """Incremental one-to-one assignment of each report's items to the groups so far."""
+    groups: list[tuple[list[tuple[str, Any]], float | None]] = []
+    for doc_id, items in docs:
+        matched: set[int] = set()
+        if groups and items:
+            m = np.array([[max(sim(x, it) for _, x in g) for it in items] for g, _ in groups])
+            for gi, ii in zip(*linear_sum_assignment(np.where(m >= threshold, m, 0.0), maximize=True)):
+                if m[gi, ii] >= threshold:
+                    members, low = groups[gi]
+                    members.append((doc_id, items[ii]))
+                    groups[gi] = (members, min(low if low is not None else 1.0, float(m[gi, ii])))
+                    matched.add(int(ii))
+        groups += [([(doc_id, it)], None) for i, it in enumerate(items) if i not in matched]
+    return groups
+
+
+def _refs(kind: ItemKind, members: list[tuple[str, Any]]) -> list[ItemRef]:
+    return [ItemRef(doc_id=d, kind=kind, id=x.id) for d, x in members]
+
+
+# --- discrepancies ------------------------------------------------------------------------------
+
+
+def _span(doc_id: str, item_id: str, span: Span | None, texts: Mapping[str, str], lo: int = 0, hi: int | None = None) -> SpanRef | None:
+    if span is None:
+        return None
+    text = span.text[lo:hi]
+    doc = texts.get(doc_id)
+    start = end = None
+    if span.start is not None and span.end is not None:
+        exact = doc is None or doc[span.start : span.end] == span.text
+        if exact:
+            start, end = span.start + lo, span.start + (len(span.text) if hi is None else hi)
+    return SpanRef(doc_id=doc_id, item_id=item_id, text=text, start=start, end=end)
+
+
+def _event_span(
+    doc_id: str, e: Event, texts: Mapping[str, str], pattern: str | None = None, whole: bool = False
+) -> SpanRef | None:
+    """The evidence words matching ``pattern`` (the whole sentence if ``whole``), else the first
+    evidence span."""
+    spans = list(e.evidence) + ([e.trigger] if e.trigger else [])
+    if pattern:
+        for s in spans:
+            m = re.search(pattern, s.text, re.I)
+            if m:
+                return _span(doc_id, e.id, s, texts, *((0, None) if whole else (m.start(), m.end())))
+    return _span(doc_id, e.id, spans[0], texts) if spans else None
+
+
+def _describe(s: Speaker) -> str:
+    return ", ".join(x for x in (s.name, s.role) if x) or "?"
+
+
+def _claim_pair(da: str, a: Claim, db: str, b: Claim, texts: Mapping[str, str]) -> list[Discrepancy]:
+    items = [ItemRef(doc_id=da, kind="claim", id=a.id), ItemRef(doc_id=db, kind="claim", id=b.id)]
+    spans = [s for s in (_span(da, a.id, a.content, texts), _span(db, b.id, b.content, texts)) if s]
+    out: list[Discrepancy] = []
+    if a.kind == "direct" and b.kind == "direct":
+        na, nb = _norm(a.content.text), _norm(b.content.text)
+        if f" {na} " not in f" {nb} " and f" {nb} " not in f" {na} ":  # an excerpt is no rewording
+            whole = fuzz.ratio(na, nb)
+            out.append(Discrepancy(
+                kind="quote_wording", items=items, spans=spans,
+                message=f"the quote attributed to {_describe(a.speaker)} is worded differently "
+                f"(similarity {whole:.0f}/100)",
+                details={"similarity": round(whole, 1), **_closest_wording(a.content.text, b.content.text)},
+            ))  # fmt: skip
+    _, relation = speaker_relation(a.speaker, b.speaker)
+    if relation in ("vaguer", "differs"):
+        kind = "speaker_vaguer" if relation == "vaguer" else "speaker_differs"
+        named, vague = (a, b) if a.speaker.name else (b, a)
+        message = (f"named as {_describe(named.speaker)!r} in one report, only {_describe(vague.speaker)!r} in the other"
+                   if relation == "vaguer" else f"attributed to {_describe(a.speaker)!r} and to {_describe(b.speaker)!r}")  # fmt: skip
+        out.append(Discrepancy(kind=kind, items=items, spans=spans, message=message,
+                               details={"speakers": [a.speaker.model_dump(), b.speaker.model_dump()]}))  # fmt: skip
+    fa, fb = figures(a.content.text), figures(b.content.text)
+    va, vb = _VAGUE.search(a.content.text), _VAGUE.search(b.content.text)
+    changed = {f[1] for f in fa} != {f[1] for f in fb} and (fa and fb or (fa and vb) or (fb and va))
+    if changed:
+        def where(doc_id: str, c: Claim, figs: list[Any], vague: Any) -> SpanRef | None:
+            lo, hi = (figs[0][2], figs[0][3]) if figs else (vague.start(), vague.end()) if vague else (0, None)
+            return _span(doc_id, c.id, c.content, texts, lo, hi)
+
+        pair = [where(da, a, fa, va), where(db, b, fb, vb)]
+        out.append(Discrepancy(
+            kind="figure_differs", items=items, spans=[s for s in pair if s],
+            message=f"figures differ: {_fig_words(fa, va)!r} vs {_fig_words(fb, vb)!r}",
+            details={"a": [f[0] for f in fa], "b": [f[0] for f in fb]},
+        ))  # fmt: skip
+    return out
+
+
+def _closest_wording(a: str, b: str) -> dict[str, Any]:
+    """The word diff of the whole quotes, and of the part of the longer quote that best matches
+    the shorter one (a quote cut down in one report differs there only)."""
+    out: dict[str, Any] = {"diff": word_diff(a, b)}
+    short, long_, swap = (a, b, False) if len(a) <= len(b) else (b, a, True)
+    if len(long_) > 1.5 * len(short):
+        al = fuzz.partial_ratio_alignment(short.lower(), long_.lower())
+        lo = long_.rfind(" ", 0, al.dest_start) + 1
+        hi = long_.find(" ", al.dest_end)
+        window = long_[lo : hi if hi >= 0 else None]
+        pair = (window, short) if swap else (short, window)
+        out.update(window=window, window_similarity=round(fuzz.ratio(_norm(pair[0]), _norm(pair[1])), 1),
+                   window_diff=word_diff(*pair))  # fmt: skip
+    return out
+
+
+def _fig_words(figs: list[Any], vague: Any) -> str:
+    return ", ".join(f[0] for f in figs) if figs else (vague.group(0) if vague else "no figure")
+
+
+def _event_pair(da: str, a: Event, db: str, b: Event, texts: Mapping[str, str]) -> list[Discrepancy]:
+    items = [ItemRef(doc_id=da, kind="event", id=a.id), ItemRef(doc_id=db, kind="event", id=b.id)]
+    out: list[Discrepancy] = []
+    for field in ("killed", "injured"):
+        xa = getattr(a.fatalities, field) if a.fatalities else None
+        xb = getattr(b.fatalities, field) if b.fatalities else None
+        vague = [bool(x.fatalities and x.fatalities.text and _VAGUE.search(x.fatalities.text)) for x in (a, b)]
+        if (xa is not None and xb is not None and xa != xb) or (xa is not None and xb is None and vague[1]) or (xb is not None and xa is None and vague[0]):
+            words = [str(x) if x is not None else _fig_words([], _VAGUE.search(e.fatalities.text or "")) for x, e in ((xa, a), (xb, b))]  # type: ignore[union-attr]
+            spans = [_event_span(d, e, texts, _fig_pattern(x, e)) for d, e, x in ((da, a, xa), (db, b, xb))]
+            out.append(Discrepancy(kind="figure_differs", items=items, spans=[s for s in spans if s],
+                                   message=f"{field}: {words[0]!r} vs {words[1]!r}",
+                                   details={"field": field, "a": xa, "b": xb}))  # fmt: skip
+    if date_relation(a, b) not in (None, 1.0):
+        spans = [_event_span(d, e, texts, re.escape(e.date.text) if e.date and e.date.text else None)
+                 for d, e in ((da, a), (db, b))]  # fmt: skip
+        va, vb = a.date.value, b.date.value  # type: ignore[union-attr]
+        out.append(Discrepancy(kind="figure_differs", items=items, spans=[s for s in spans if s],
+                               message=f"dates differ: {va} vs {vb}", details={"field": "date", "a": va, "b": vb}))  # fmt: skip
+    ra, rb = _responsibility(a), _responsibility(b)
+    _unify(ra, rb)
+    if ra and rb:
+        diff = {k: [sorted(ra.get(k, [])), sorted(rb.get(k, []))] for k in set(ra) | set(rb)
+                if ra.get(k) != rb.get(k)}  # fmt: skip
+        if diff:
+            shown = {norm_name(r.actor): r.actor for r in reversed(b.responsibility + a.responsibility)}
+            what = "; ".join(f"{shown.get(k, k)}: {'/'.join(x) or 'not named'} vs {'/'.join(y) or 'not named'}"
+                             for k, (x, y) in sorted(diff.items()))  # fmt: skip
+            spans = [_event_span(d, e, texts, _BLAME, whole=True) for d, e in ((da, a), (db, b))]
+            out.append(Discrepancy(kind="responsibility_differs", items=items, spans=[s for s in spans if s],
+                                   message=f"responsibility differs ({what})", details={"actors": diff}))  # fmt: skip
+    return out
+
+
+def _fig_pattern(value: int | None, e: Event) -> str:
+    if value is not None:
+        words = [k for k, v in _NUMBER_WORDS.items() if v == value]
+        return r"\b(" + "|".join([str(value), *words]) + r")\b"
+    return _VAGUE.pattern
+
+
+def _responsibility(e: Event) -> dict[str, set[str]]:
+    """Actor (normalised, near-duplicates merged) -> certainties."""
+    out: dict[str, set[str]] = {}
+    for r in e.responsibility:
+        name = norm_name(r.actor)
+        key = next((k for k in out if _same_actor(k, name)), name)
+        out.setdefault(key, set()).add(r.certainty)
+    return out
+
+
+def _same_actor(a: str, b: str) -> bool:
+    """Stricter than ``names_same``: ``Iran`` is not ``Iran-backed groups``."""
+    return a == b or fuzz.token_sort_ratio(a, b) >= 90
+
+
+def _unify(ra: dict[str, set[str]], rb: dict[str, set[str]]) -> None:
+    """Rename rb's keys to ra's where they name the same actor (in place)."""
+    for k in list(rb):
+        match = next((x for x in ra if x != k and _same_actor(x, k)), None)
+        if match and match not in rb:
+            rb[match] = rb.pop(k)
+
+
+# --- the comparison -----------------------------------------------------------------------------
+
+
+def _label(kind: ItemKind, members: list[tuple[str, Any]]) -> str:
+    x = members[0][1]
+    if kind == "event":
+        return x.summary
+    return f"{_describe(x.speaker)}: {x.content.text[:80]}"
+
+
+def compare(results: Sequence[Result], texts: Mapping[str, str] | None = None) -> ComparisonReport:
+    """Align the events and claims of ``results`` (reports of one story) and list discrepancies.
+
+    ``texts`` (doc_id -> article text) is optional: with it, a span is given offsets only where
+    they really hold its words."""
+    texts = texts or {}
+    ids = [r.doc_id for r in results]
+    if len(set(ids)) != len(ids):
+        raise InputError(f"doc_ids must differ to be compared, got {ids}; rename the duplicates")
+    ev_groups = _group([(r.doc_id, r.events) for r in results], event_similarity, EVENT_THRESHOLD)
+    group_of = {(d, e.id): n for n, (members, _) in enumerate(ev_groups) for d, e in members}
+
+    def claim_sim(pair_a: tuple[str, Claim], b_item: tuple[str, Claim]) -> float:
+        (da, a), (db, b) = pair_a, b_item
+        ga = {group_of.get((da, i)) for i in a.event_ids} - {None}
+        gb = {group_of.get((db, i)) for i in b.event_ids} - {None}
+        return claim_similarity(a, b, bool(ga & gb) if ga and gb else None)
+
+    cl_docs = [(r.doc_id, [(r.doc_id, c) for c in r.claims]) for r in results]
+    raw_claims = _group(cl_docs, lambda x, y: claim_sim(x, y), CLAIM_THRESHOLD)
+    cl_groups = [([(d, c) for d, (_, c) in members], low) for members, low in raw_claims]
+
+    discrepancies: list[Discrepancy] = []
+    for kind, groups, pair_fn in (("event", ev_groups, _event_pair), ("claim", cl_groups, _claim_pair)):
+        for members, _ in groups:
+            if len(members) == 1 and len(results) > 1:
+                d, x = members[0]
+                span = _event_span(d, x, texts) if kind == "event" else _span(d, x.id, x.content, texts)
+                discrepancies.append(Discrepancy(
+                    kind="missing", items=_refs(kind, members), spans=[span] if span else [],
+                    message=f"{kind} only in {d}: {_label(kind, members)}",
+                    details={"present_in": [d], "absent_from": [i for i in ids if i != d]},
+                ))  # fmt: skip
+            for i in range(len(members)):
+                for j in range(i + 1, len(members)):
+                    discrepancies.extend(pair_fn(*members[i], *members[j], texts))
+    return ComparisonReport(
+        docs=[DocInfo(doc_id=r.doc_id, title=r.title, source=r.source, published=r.published,
+                      events=len(r.events), claims=len(r.claims)) for r in results],  # fmt: skip
+        event_groups=_groups("event", ev_groups),
+        claim_groups=_groups("claim", cl_groups),
+        discrepancies=discrepancies,
+    )
+
+
+def _groups(kind: ItemKind, groups: list[tuple[list[tuple[str, Any]], float | None]]) -> list[Group]:
+    ordered = sorted(groups, key=lambda g: -len(g[0]))  # shared items first
+    return [
+        Group(kind=kind, number=n, label=_label(kind, members), members=_refs(kind, members),
+              score=None if low is None else round(low, 3))  # fmt: skip
+        for n, (members, low) in enumerate(ordered, 1)
+    ]
+
+
+# --- file edge: python -m harness compare -------------------------------------------------------
+
+
+def load_results(path: Path) -> list[tuple[Result, str | None]]:
+    """Results in a JSON (one object or a list) or JSONL file, each with its article text: the
+    record's own ``text`` field, else a ``<doc_id>.txt`` beside the file. Gold files (``notes``,
+    no provenance) load too."""
+    try:
+        raw = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}; check the path") from None
+    try:
+        data = json.loads(raw)
+        records = [data] if isinstance(data, dict) else list(data)
+    except json.JSONDecodeError:
+        try:
+            records = [json.loads(line) for line in raw.splitlines() if line.strip()]
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path}: not JSON or JSONL ({exc.msg}); pass Result files from `extract`") from None
+    out = []
+    for n, rec in enumerate(records, 1):
+        if not isinstance(rec, dict):
+            raise InputError(f"{path}: record {n} is not a JSON object; pass Result files")
+        text, rec = rec.get("text"), {k: v for k, v in rec.items() if k not in ("text", "notes")}
+        try:
+            result = Result.model_validate(rec)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise InputError(f"{path}: record {n} is not a Result ({where}: {first['msg']})") from None
+        sibling = Path(path).parent / f"{result.doc_id}.txt"
+        if text is None and sibling.is_file():
+            text = sibling.read_text(encoding="utf-8")
+        out.append((result, text))
+    return out
+
+
+def compare_main(paths: list[Path], html: Path | None = None, json_out: Path | None = None) -> int:
+    """``python -m harness compare A.json B.json [...] [--html FILE] [--json FILE]``: exit code."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    try:
+        loaded = [item for p in paths for item in load_results(Path(p))]
+        if len(loaded) < 2:
+            raise InputError("compare needs at least two Results (two files, or a JSONL with two records)")
+        results = [r for r, _ in loaded]
+        texts = {r.doc_id: t for r, t in loaded if t is not None}
+        report = compare(results, texts)
+    except HarnessError as exc:
+        console.print(f"[red]{exc.kind}[/red]: {exc}")
+        return 2
+    shared = [g for g in report.event_groups + report.claim_groups if len(g.members) > 1]
+    console.print(f"{len(report.docs)} reports; {len(shared)} aligned groups "
+                  f"({sum(len(g.members) > 1 for g in report.event_groups)} events, "
+                  f"{sum(len(g.members) > 1 for g in report.claim_groups)} claims)")  # fmt: skip
+    table = Table("kind", "items", "what differs", show_lines=False)
+    for d in sorted(report.discrepancies, key=lambda d: d.kind == "missing"):
+        table.add_row(d.kind, " / ".join(f"{i.doc_id}:{i.id}" for i in d.items), d.message)
+    console.print(table)
+    if json_out:
+        Path(json_out).write_text(report.model_dump_json(indent=2), encoding="utf-8")
+    if html:
+        from .compare_html import render_comparison
+
+        Path(html).write_text(render_comparison(report, results, texts), encoding="utf-8")
+    return 0

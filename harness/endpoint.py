@@ -1,0 +1,314 @@
+"""The one place that talks to a model: messages and a schema in, a validated object out.
+
+- The openai client is wrapped with instructor, which re-asks with the validation error when
+  the output does not validate (``HARNESS_REASKS``). API errors are never fed back into a prompt.
+- Transient failures (429, 5xx, timeouts, dropped connections) are retried with exponential
+  backoff and jitter by tenacity, honouring ``Retry-After`` (capped by ``HARNESS_BACKOFF_MAX``).
+- The structured-output mechanism is a strategy chosen by name (``MODES``). ``auto`` tries the
+  strongest first and falls back when the endpoint refuses it (llama-cpp-python's server
+  answers ``json_schema`` with a 500); the mechanism that worked is remembered per endpoint and
+  reported with every call.
+- Token usage and attempts are summed over every HTTP call, re-asks and retries included.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx2
+import instructor
+import openai
+from instructor.v2.core.hooks import Hooks
+from pydantic import BaseModel, ValidationError
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+
+from .config import Settings, redact_url
+from .decoding import decoding_model, decoding_schema
+from .errors import EndpointError, ExtractionError, ModeRefusedError
+
+# Strongest first: what ``auto`` tries, in order.
+MODES: dict[str, instructor.Mode] = {
+    "json_schema": instructor.Mode.JSON_SCHEMA,  # response_format json_schema (OpenAI, vLLM, llama-server)
+    "json_object": instructor.Mode.JSON,  # json_object + schema (llama-cpp-python constrains to it)
+    "tools": instructor.Mode.TOOLS,  # function calling
+    "json": instructor.Mode.JSON,  # json_object, schema only in the prompt
+    "md_json": instructor.Mode.MD_JSON,  # JSON in a markdown block, schema in the prompt
+}
+REFUSAL_WORDS = ("response_format", "json_schema", "schema", "tool", "grammar", "not supported",
+                 "unsupported", "json_object", "format")
+TRANSIENT_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
+
+
+@dataclass
+class CallStats:
+    """What one extraction call cost."""
+
+    mode: str | None = None
+    attempts: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_s: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, other: CallStats) -> None:
+        self.mode = other.mode or self.mode
+        self.attempts += other.attempts
+        self.prompt_tokens += other.prompt_tokens
+        self.completion_tokens += other.completion_tokens
+        self.latency_s += other.latency_s
+        self.notes.extend(other.notes)
+
+
+def is_refusal(exc: BaseException) -> bool:
+    """True when the endpoint rejected the request's shape (the mode), not a passing fault."""
+    if not isinstance(exc, openai.APIStatusError):
+        return False
+    if exc.status_code in (400, 415, 422, 501):
+        return True
+    if exc.status_code == 500:
+        message = f"{exc.message} {getattr(exc, 'body', '')}".lower()
+        return any(word in message for word in REFUSAL_WORDS)
+    return False
+
+
+def is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, openai.APIConnectionError):  # includes APITimeoutError
+        return True
+    if isinstance(exc, openai.APIStatusError):
+        return exc.status_code in TRANSIENT_STATUS and not is_refusal(exc)
+    return False
+
+
+def retry_after_s(exc: BaseException) -> float | None:
+    response = getattr(exc, "response", None)
+    value = response.headers.get("retry-after") if response is not None else None
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        try:
+            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+        except (TypeError, ValueError):
+            return None
+
+
+def _api_error(exc: BaseException) -> BaseException | None:
+    """The openai error behind an instructor or tenacity wrapper, if there is one."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, openai.APIError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, openai.APIStatusError):
+        return f"HTTP {exc.status_code}: {exc.message}"[:500]
+    if isinstance(exc, openai.APITimeoutError):
+        return "request timed out (HARNESS_TIMEOUT)"
+    if isinstance(exc, openai.APIConnectionError):
+        return f"connection failed: {exc.__cause__ or exc}"[:500]
+    return f"{type(exc).__name__}: {exc}"[:500]
+
+
+def _why_invalid(exc: BaseException) -> str:
+    """The last failure inside instructor's retry exception, in one line a person can read."""
+    completion = getattr(exc, "last_completion", None)
+    choices = getattr(completion, "choices", None)
+    if completion is not None and not choices:
+        return "the endpoint answered with no choices (an empty completion)"
+    message = getattr(choices[0], "message", None) if choices else None
+    if getattr(message, "refusal", None):
+        return f"the model refused: {message.refusal}"
+    attempts = getattr(exc, "failed_attempts", None) or []
+    last = attempts[-1].exception if attempts else exc.__cause__
+    if isinstance(last, ValidationError):
+        errors = last.errors(include_url=False)
+        shown = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'output'}: {e['msg']}" for e in errors[:4])
+        return f"{len(errors)} validation error(s): {shown}"
+    if last is not None:
+        return f"{type(last).__name__}: {last}".replace("\n", " ")
+    return type(exc).__name__
+
+
+class DeadlineClient(httpx2.AsyncClient):
+    """An httpx client whose every request ends within ``deadline_s`` seconds in total.
+
+    httpx's own timeouts bound each read, so a server that dribbles its body a byte at a time
+    could hold a request for ever; past the deadline this raises ``ReadTimeout`` (a timeout
+    the SDK reports as ``APITimeoutError``, which is retried like any other).
+    """
+
+    def __init__(self, deadline_s: float, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.deadline_s = deadline_s
+
+    async def send(self, request: httpx2.Request, **kwargs: Any) -> httpx2.Response:
+        try:
+            async with asyncio.timeout(self.deadline_s):
+                return await super().send(request, **kwargs)
+        except TimeoutError:
+            raise httpx2.ReadTimeout(
+                f"no complete response within {self.deadline_s:g} s (HARNESS_TIMEOUT)", request=request
+            ) from None
+
+
+class Endpoint:
+    """An OpenAI-compatible endpoint with a negotiated structured-output mechanism."""
+
+    def __init__(self, settings: Settings, base_url: str, model: str, api_key: str | None = None):
+        self.settings = settings
+        self.base_url = base_url
+        self.model = model
+        self.display_url = redact_url(base_url)
+        self.client = openai.AsyncOpenAI(
+            base_url=base_url,
+            api_key=api_key or "none",  # local servers need no key; the SDK wants a string
+            timeout=settings.timeout_s,
+            max_retries=0,  # retries are ours (tenacity), so they are counted and bounded
+            http_client=DeadlineClient(
+                settings.timeout_s,
+                timeout=settings.timeout_s,
+                limits=httpx2.Limits(max_connections=max(64, settings.concurrency * 2)),
+            ),
+        )
+        self._mode: str | None = None if settings.mode == "auto" else settings.mode
+        self._lock = asyncio.Lock()
+
+    @property
+    def mode(self) -> str | None:
+        return self._mode
+
+    async def aclose(self) -> None:
+        await self.client.close()
+
+    async def extract(
+        self, messages: Sequence[dict[str, Any]], output_model: type[BaseModel],
+        stats: CallStats | None = None,
+    ) -> tuple[BaseModel, CallStats]:
+        """Call the model until its output validates against ``output_model``.
+
+        Counts go into ``stats`` (a new one by default), so a caller keeps them when this raises.
+        """
+        stats = CallStats() if stats is None else stats
+        started = time.monotonic()
+        try:
+            if self._mode is None:
+                async with self._lock:  # one document negotiates; the others wait for its answer
+                    if self._mode is None:
+                        result = await self._negotiate(messages, output_model, stats)
+                        return result, stats
+            return await self._call(self._mode, messages, output_model, stats), stats
+        finally:
+            stats.latency_s = round(time.monotonic() - started, 3)
+
+    async def _negotiate(self, messages, output_model, stats: CallStats) -> BaseModel:
+        refused = []
+        for name in MODES:
+            try:
+                result = await self._call(name, messages, output_model, stats)
+            except ModeRefusedError as exc:
+                refused.append(f"{name} ({exc.cause and _describe(exc.cause)})")
+                stats.notes.append(f"endpoint refused mode {name}; trying the next one")
+                continue
+            except ExtractionError:
+                self._mode = name  # the endpoint accepted the mode; the output was the problem
+                raise
+            self._mode = name
+            return result
+        raise ModeRefusedError(
+            "the endpoint refused every structured-output mode: " + "; ".join(refused)
+            + ". Set HARNESS_MODE to one it supports",
+            self.display_url,
+        )
+
+    def _request_options(self, mode: str, output_model: type[BaseModel]) -> dict[str, Any]:
+        options: dict[str, Any] = {
+            "model": self.model,
+            "max_tokens": self.settings.max_tokens,
+            "temperature": self.settings.temperature,
+        }
+        if mode == "json_object":
+            # llama-cpp-python's extension: json_object plus a schema constrains decoding to it.
+            options["extra_body"] = {
+                "response_format": {"type": "json_object", "schema": decoding_schema(output_model)}
+            }
+        return options
+
+    async def _call(self, mode: str, messages, output_model, stats: CallStats) -> BaseModel:
+        stats.mode = mode
+        hooks = Hooks()
+
+        def on_response(response: Any) -> None:
+            usage = getattr(response, "usage", None)
+            stats.prompt_tokens += getattr(usage, "prompt_tokens", 0) or 0
+            stats.completion_tokens += getattr(usage, "completion_tokens", 0) or 0
+
+        hooks.on("completion:kwargs", lambda *a, **k: setattr(stats, "attempts", stats.attempts + 1))
+        hooks.on("completion:response", on_response)
+        client = instructor.from_openai(self.client, mode=MODES[mode])
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.settings.retries + 1),
+            retry=retry_if_exception(lambda e: (api := _api_error(e)) is not None and is_transient(api)),
+            wait=self._wait,
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    return await client.chat.completions.create(
+                        response_model=decoding_model(output_model),
+                        messages=list(messages),
+                        max_retries=self.settings.reasks,
+                        strict=False,
+                        hooks=hooks,
+                        **self._request_options(mode, output_model),
+                    )
+        except Exception as exc:  # noqa: BLE001 - every failure becomes one of ours
+            raise self._translate(exc, mode) from exc
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _wait(self, retry_state: Any) -> float:
+        exc = retry_state.outcome.exception() if retry_state.outcome else None
+        hinted = retry_after_s(_api_error(exc) or exc) if exc else None
+        if hinted is not None:
+            return min(hinted, self.settings.backoff_max_s)
+        backoff = wait_exponential_jitter(
+            multiplier=self.settings.backoff_s, max=self.settings.backoff_max_s, jitter=self.settings.backoff_s
+        )
+        return backoff(retry_state)
+
+    def _translate(self, exc: BaseException, mode: str) -> Exception:
+        api = _api_error(exc)
+        if api is not None:
+            if is_refusal(api):
+                return ModeRefusedError(f"mode {mode} refused: {_describe(api)}", self.display_url, api)
+            status = getattr(api, "status_code", None)
+            hint = {401: " (check HARNESS_API_KEY)", 403: " (check HARNESS_API_KEY)",
+                    404: " (check HARNESS_BASE_URL: it usually ends in /v1; and HARNESS_MODEL)"}.get(status, "")
+            return EndpointError(
+                f"{_describe(api)}{hint}; gave up after {self.settings.retries + 1} tries",
+                self.display_url, api,
+            )
+        name = type(exc).__name__
+        if name == "IncompleteOutputException":
+            return ExtractionError(
+                f"the model's output was cut off at max_tokens={self.settings.max_tokens} "
+                "(finish_reason=length); raise HARNESS_MAX_TOKENS or lower HARNESS_CHUNK_CHARS"
+            )
+        if name == "InstructorRetryException":
+            return ExtractionError(
+                f"output did not validate after {getattr(exc, 'n_attempts', None) or self.settings.reasks + 1} "
+                f"tries ({mode} mode): "
+                f"{_why_invalid(exc)[:400]}"
+            )
+        return ExtractionError(f"{name}: {str(exc)[:400]}")

@@ -1,0 +1,65 @@
+"""Recorded responses: one cassette per fixture, model and prompt, matched on the request body.
+
+vcrpy's default matching ignores the body, so a changed prompt would replay an old answer;
+here the body is part of the match (and host/port are not: a recording made against one
+local port replays against any). Keys and auth headers are filtered out before writing.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+CASSETTES_DIR = Path(__file__).resolve().parents[2] / "cassettes"
+FILTER_HEADERS = [
+    "authorization", "api-key", "x-api-key", "openai-organization", "openai-project",
+    "cookie", "set-cookie", "proxy-authorization",
+]  # fmt: skip
+MATCH_ON = ("method", "path", "body")
+STALE_MARKER = "CannotOverwriteExistingCassetteException"
+RECORD_HINT = (
+    "re-record against a live endpoint: python -m harness eval --live --record "
+    "(embedded model, or set HARNESS_BASE_URL/HARNESS_MODEL), or "
+    "pytest evals --record-mode=rewrite with the same settings"
+)
+
+
+def slug(value: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", Path(value).name if value.endswith(".gguf") else value).strip("_")
+
+
+def cassette_path(model: str, prompt: str, prompt_sha256: str, fixture_id: str,
+                  root: Path = CASSETTES_DIR) -> Path:
+    """``cassettes/<model>/<prompt>-<sha12>/<fixture>.yaml``: the path names all three."""
+    return root / slug(model) / f"{prompt}-{prompt_sha256[:12]}" / f"{fixture_id}.yaml"
+
+
+def _drop_response_headers(response: dict[str, Any]) -> dict[str, Any]:
+    headers = response.get("headers", {})
+    for name in list(headers):
+        if name.lower() in FILTER_HEADERS:
+            del headers[name]
+    return response
+
+
+def vcr_config(record_mode: str = "none") -> dict[str, Any]:
+    """Settings shared by ``harness eval`` and the pytest suite (pytest-recording's vcr_config)."""
+    return {
+        "record_mode": record_mode,
+        "match_on": MATCH_ON,
+        "filter_headers": FILTER_HEADERS,
+        "filter_query_parameters": ["key", "api_key", "api-key"],
+        "decode_compressed_response": True,
+        "before_record_response": _drop_response_headers,
+    }
+
+
+def use_cassette(path: Path, record_mode: str = "none"):
+    """A vcrpy context manager for one fixture's cassette."""
+    import vcr
+
+    config = vcr_config(record_mode)
+    return vcr.VCR(**{k: v for k, v in config.items() if k != "record_mode"}).use_cassette(
+        str(path), record_mode=config["record_mode"]
+    )

@@ -1,0 +1,137 @@
+"""``harness eval``: run every fixture through the real pipeline, replayed or live, and score it.
+
+Replay (the default) needs no network and no key: each fixture's requests are answered from
+its cassette, matched on the request body, so a changed prompt, schema or model is reported as
+a stale cassette instead of silently replaying an old answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from schemas import Result
+
+from ..config import Settings
+from ..documents import Document
+from ..endpoint import Endpoint
+from ..errors import HarnessError
+from ..pipeline import Extractor, Options
+from ..prompting import PromptTemplate
+from ..session import open_endpoint
+from .cassettes import RECORD_HINT, STALE_MARKER, cassette_path, use_cassette
+from .fixtures import FIXTURES_DIR, Fixture, iter_fixtures
+from .gate import compare_to_baseline, load_baseline, render_diff, save_baseline, update_baseline
+from .report import render_text, summary_to_dict, write_reports
+from .scoring import aggregate, score_document
+
+DEFAULT_EVAL_MODEL = "qwen2.5-coder-1.5b"
+REPLAY_URL = "http://127.0.0.1:8080/v1"  # never contacted: every request is answered by vcrpy
+BASELINE = Path(__file__).resolve().parents[2] / "evals" / "baseline.json"
+
+
+@dataclass
+class EvalRun:
+    model: str
+    prompt: str
+    prompt_sha256: str
+    results: dict[str, Result] = field(default_factory=dict)
+    stale: dict[str, str] = field(default_factory=dict)  # fixture id -> message
+    missing: list[str] = field(default_factory=list)  # fixtures with no cassette
+
+
+def document_for(fixture: Fixture) -> Document:
+    meta = fixture.meta
+    return Document(meta.id, fixture.text, meta.title, meta.published, meta.source)
+
+
+async def _run_one(settings: Settings, base_url: str, model: str, template: PromptTemplate,
+                   fixture: Fixture, cassette: Path | None, record_mode: str) -> Result:
+    # A fresh endpoint per fixture: each cassette holds its own mode negotiation.
+    endpoint = Endpoint(settings, base_url, model, settings.api_key)
+    extractor = Extractor(settings, endpoint, template, Options())
+    try:
+        if cassette is None:
+            return await extractor.run_one(document_for(fixture))
+        cassette.parent.mkdir(parents=True, exist_ok=True)
+        with use_cassette(cassette, record_mode):
+            return await extractor.run_one(document_for(fixture))
+    finally:
+        await endpoint.aclose()
+
+
+async def run_fixtures(fixtures: list[Fixture], settings: Settings, *, live: bool = False,
+                       record: bool = False, prompt: str = "news") -> EvalRun:
+    """Every fixture through the pipeline; replayed from cassettes unless ``live``."""
+    template = PromptTemplate.load(prompt)
+    if not live:
+        model = settings.model or DEFAULT_EVAL_MODEL
+        run = EvalRun(model, template.name, template.sha256)
+        replay = settings.with_(retries=0)  # a missing recording must fail at once
+        for fixture in fixtures:
+            path = cassette_path(model, template.name, template.sha256, fixture.id)
+            if not path.is_file():
+                run.missing.append(fixture.id)
+                run.stale[fixture.id] = f"no cassette at {path}; {RECORD_HINT}"
+                continue
+            result = await _run_one(replay, REPLAY_URL, model, template, fixture, path, "none")
+            _note_stale(run, fixture.id, path, result)
+            run.results[fixture.id] = result
+        return run
+    async with open_endpoint(settings) as (endpoint, _health):
+        run = EvalRun(endpoint.model, template.name, template.sha256)
+        for fixture in fixtures:
+            path = cassette_path(endpoint.model, template.name, template.sha256, fixture.id) if record else None
+            print(f"harness eval: {fixture.id} ...", file=sys.stderr, flush=True)
+            result = await _run_one(settings, endpoint.base_url, endpoint.model, template, fixture,
+                                    path, "all")
+            run.results[fixture.id] = result
+        return run
+
+
+def _note_stale(run: EvalRun, fixture_id: str, path: Path, result: Result) -> None:
+    if result.error and STALE_MARKER in result.error.message:
+        run.stale[fixture_id] = (
+            f"stale cassette {path}: the request no longer matches the recording (the prompt, "
+            f"schema, settings or model changed); {RECORD_HINT}"
+        )
+
+
+def score_run(run: EvalRun, fixtures: list[Fixture]):
+    docs = [score_document(run.results.get(f.id), f.gold, f.text) for f in fixtures]
+    return aggregate(docs), docs
+
+
+def eval_main(args, settings: Settings) -> int:
+    fixtures = list(iter_fixtures(FIXTURES_DIR, args.fixtures))
+    if not fixtures:
+        raise HarnessError(f"no fixture matches {args.fixtures!r} in {FIXTURES_DIR}")
+    if args.record and not args.live:
+        raise HarnessError("--record goes with --live: recording needs a real endpoint")
+    runs = [asyncio.run(run_fixtures(fixtures, settings, live=args.live, record=args.record))
+            for _ in range(max(1, args.repeat if args.live else 1))]
+    run = runs[-1]
+    for fixture_id, message in run.stale.items():
+        print(f"harness eval: {fixture_id}: {message}", file=sys.stderr)
+    summary, docs = score_run(run, fixtures)
+    texts = {f.id: f.text for f in fixtures}
+    preds = {k: v for k, v in run.results.items() if v.error is None}
+    golds = {f.id: f.gold for f in fixtures}
+    write_reports(args.out, summary, docs, texts, preds, golds)
+    print(render_text(summary, docs))
+    report = summary_to_dict(summary, docs)
+    baseline = load_baseline(BASELINE)
+    if args.update_baseline:
+        save_baseline(BASELINE, update_baseline(baseline, run.model, report))
+        print(f"harness eval: baseline for {run.model} written to {BASELINE}")
+        return 0
+    gate = compare_to_baseline(report, baseline, run.model)
+    print(render_diff(gate))
+    if len(runs) > 1:
+        passed = sum(compare_to_baseline(summary_to_dict(*score_run(r, fixtures)), baseline, r.model).passed
+                     for r in runs)
+        print(f"harness eval: gate passed in {passed}/{len(runs)} live runs")
+    print(f"harness eval: reports in {args.out}/ (report.txt, report.json, report.html)")
+    return 0 if gate.passed and not run.stale else 1

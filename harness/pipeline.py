@@ -1,0 +1,188 @@
+"""One document through the flow, and a batch of them in order.
+
+document -> furniture removed from what the model sees -> chunks -> prompt -> endpoint ->
+typed object -> grounding (global offsets) -> merge -> dates resolved -> policy -> Result.
+A failure on one chunk is a warning with its offsets; a failure of the whole document is an
+error record. Nothing here knows the news task beyond ``Task``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+
+from schemas import ErrorInfo, Extraction, GroundingCounts, Provenance, Result, Usage
+
+from . import __version__
+from .chunking import Chunk, chunk_text
+from .config import Settings
+from .dates import resolve_event_dates
+from .documents import Document, InputFailure, Item
+from .endpoint import CallStats, Endpoint
+from .errors import EndpointError, HarnessError, LocalServerError
+from .furniture import find_furniture, without
+from .grounding import count_grounding, ground_spans
+from .merge import merge_extractions
+from .policy import apply_policy
+from .prompting import PromptTemplate
+
+@dataclass(frozen=True)
+class Options:
+    drop_ungrounded: bool = False
+    strip_furniture: bool = True
+    include_text: bool = False
+
+
+class Extractor:
+    """Turns Documents into Results through one endpoint and one prompt template."""
+
+    def __init__(self, settings: Settings, endpoint: Endpoint, template: PromptTemplate,
+                 options: Options = Options(), output_model: type[BaseModel] = Extraction,
+                 health_check: Callable[[], None] | None = None):
+        self.settings = settings
+        self.endpoint = endpoint
+        self.template = template
+        self.options = options
+        self.output_model = output_model
+        self.health_check = health_check  # raises LocalServerError when the embedded server died
+
+    def _provenance(self, stats: CallStats, chunks: int) -> Provenance:
+        return Provenance(
+            model=self.endpoint.model,
+            endpoint=self.endpoint.display_url,
+            mode=stats.mode or self.endpoint.mode,
+            prompt=self.template.name,
+            prompt_sha256=self.template.sha256,
+            harness_version=__version__,
+            usage=Usage(prompt_tokens=stats.prompt_tokens, completion_tokens=stats.completion_tokens),
+            attempts=stats.attempts,
+            latency_s=stats.latency_s,
+            chunks=chunks,
+        )
+
+    async def _extract_chunk(self, doc: Document, chunk: Chunk, furniture, stats: CallStats):
+        local = [(max(s, chunk.start) - chunk.start, min(e, chunk.end) - chunk.start)
+                 for s, e in furniture if s < chunk.end and e > chunk.start]
+        shown = without(chunk.text, local) if local else chunk.text
+        messages = self.template.messages(shown, doc.title, doc.published)
+        if self.health_check is not None:
+            self.health_check()  # a dead embedded server says so at once, instead of retrying
+        call = CallStats()
+        try:
+            extraction, _ = await self.endpoint.extract(messages, self.output_model, call)
+        except EndpointError:
+            if self.health_check is not None:
+                self.health_check()  # it died during the call: say that, not "connection refused"
+            raise
+        finally:
+            stats.add(call)  # attempts and tokens count, failed calls included
+        ground_spans(extraction, doc.text, window=(chunk.start, chunk.end), exclude=furniture)
+        return extraction
+
+    async def extract(self, doc: Document, stats: CallStats | None = None) -> Result:
+        started = time.monotonic()
+        stats = CallStats() if stats is None else stats
+        warnings = list(doc.warnings)
+        furniture = find_furniture(doc.text) if self.options.strip_furniture else []
+        if furniture:
+            warnings.append(f"{len(furniture)} page-furniture line(s) not shown to the model")
+        chunks = chunk_text(doc.text, self.settings.chunk_chars, self.settings.chunk_overlap)
+        # Chunks go out together: a server with several slots (llama-server, vLLM) works on
+        # them in parallel; the results are put back in document order.
+        outcomes = await asyncio.gather(
+            *(self._extract_chunk(doc, chunk, furniture, stats) for chunk in chunks),
+            return_exceptions=True,
+        )
+        parts, failures = [], []
+        for chunk, outcome in zip(chunks, outcomes):
+            if isinstance(outcome, LocalServerError):
+                raise outcome  # no point in the other chunks' results
+            if isinstance(outcome, HarnessError):
+                failures.append(outcome)
+                if len(chunks) > 1:
+                    warnings.append(
+                        f"chunk {chunk.index + 1}/{len(chunks)} (characters {chunk.start}-{chunk.end}) "
+                        f"failed: {outcome.kind}: {outcome}"
+                    )
+            elif isinstance(outcome, BaseException):
+                raise outcome
+            else:
+                parts.append(outcome)
+        if not parts:
+            raise failures[0]
+        merged, merge_warnings = merge_extractions(parts) if len(parts) > 1 else (parts[0], [])
+        warnings += merge_warnings
+        warnings += resolve_event_dates(merged.events, doc.published)
+        warnings += apply_policy(merged, doc.text, drop_ungrounded=self.options.drop_ungrounded)
+        warnings += stats.notes
+        stats.latency_s = round(time.monotonic() - started, 3)
+        return Result(
+            doc_id=doc.id, title=doc.title, published=doc.published, source=doc.source,
+            text_sha256=doc.sha256, events=merged.events, claims=merged.claims,
+            grounding=count_grounding(merged), provenance=self._provenance(stats, len(chunks)),
+            warnings=warnings,
+            text=doc.text if self.options.include_text else None,
+        )
+
+    async def run_one(self, item: Item) -> Result:
+        """A Result, or an error record: never an exception."""
+        if isinstance(item, InputFailure):
+            return error_record(item.id, "InputError", item.message, source=item.source)
+        stats = CallStats()
+        try:
+            return await self.extract(item, stats)
+        except HarnessError as exc:
+            return error_record(item.id, exc.kind, str(exc), item, self._provenance(stats, 0))
+        except Exception as exc:  # noqa: BLE001 - a bug must not cost the rest of the batch
+            return error_record(item.id, "InternalError", f"{type(exc).__name__}: {exc}", item)
+
+
+def error_record(doc_id: str, kind: str, message: str, doc: Document | None = None,
+                 provenance: Provenance | None = None, source: str | None = None) -> Result:
+    return Result(
+        doc_id=doc_id,
+        title=doc.title if doc else None,
+        published=doc.published if doc else None,
+        source=doc.source if doc else source,
+        text_sha256=doc.sha256 if doc else None,
+        grounding=GroundingCounts(),
+        provenance=provenance,
+        warnings=list(doc.warnings) if doc else [],
+        error=ErrorInfo(type=kind, message=message),
+    )
+
+
+async def run_ordered(
+    items: Iterable[Item],
+    work: Callable[[Item], Awaitable[Result]],
+    concurrency: int,
+) -> AsyncIterator[Result]:
+    """Results in input order, at most ``concurrency`` in flight, the input read lazily.
+
+    Memory stays bounded by the window (``concurrency * 4`` pending results), not the input.
+    """
+    semaphore = asyncio.Semaphore(concurrency)
+    pending: deque[asyncio.Task[Result]] = deque()
+    window = max(1, concurrency * 4)
+
+    async def guarded(item: Item) -> Result:
+        async with semaphore:
+            return await work(item)
+
+    try:
+        for item in items:
+            pending.append(asyncio.create_task(guarded(item)))
+            while len(pending) >= window or (pending and pending[0].done()):
+                yield await pending.popleft()
+        while pending:
+            yield await pending.popleft()
+    finally:
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)

