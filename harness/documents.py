@@ -140,7 +140,8 @@ def _iter_path(path: Path, max_chars: int) -> Iterator[Item]:
                 yield from _iter_path(child, max_chars)
         return
     if not path.exists():
-        yield InputFailure(path.name, f"no such file or folder: {path}", str(path))
+        # the id it would have if it existed, so --resume matches it either way
+        yield InputFailure(path.stem or path.name, f"no such file or folder: {path}", str(path))
     elif path.suffix.lower() in JSONL_SUFFIXES:
         try:
             with path.open("rb") as handle:

@@ -14,11 +14,13 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx2
 import instructor
@@ -140,6 +142,22 @@ def _why_invalid(exc: BaseException) -> str:
     return type(exc).__name__
 
 
+def _secrets_of(api_key: str | None, base_url: str) -> tuple[str, ...]:
+    """The strings never to repeat: the key, and the user info and query values of the URL."""
+    parts = urlsplit(base_url)
+    found = [api_key, parts.username, parts.password, *(v for _, v in parse_qsl(parts.query))]
+    return tuple(sorted({s for s in found if s and len(s) >= 4}, key=len, reverse=True))
+
+
+def _quiet_library_logs() -> None:
+    """instructor logs every failed call, error body included (a leaky server's body may hold
+    the key), through logging's last-resort stderr handler; harness reports errors itself.
+    A NullHandler stops that default only: handlers an application configures still get them."""
+    logger = logging.getLogger("instructor")
+    if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+        logger.addHandler(logging.NullHandler())
+
+
 class DeadlineClient(httpx2.AsyncClient):
     """An httpx client whose every request ends within ``deadline_s`` seconds in total.
 
@@ -170,6 +188,8 @@ class Endpoint:
         self.base_url = base_url
         self.model = model
         self.display_url = redact_url(base_url)
+        self._secrets = _secrets_of(api_key, base_url)
+        _quiet_library_logs()
         self.client = openai.AsyncOpenAI(
             base_url=base_url,
             api_key=api_key or "none",  # local servers need no key; the SDK wants a string
@@ -217,7 +237,7 @@ class Endpoint:
             try:
                 result = await self._call(name, messages, output_model, stats)
             except ModeRefusedError as exc:
-                refused.append(f"{name} ({exc.cause and _describe(exc.cause)})")
+                refused.append(f"{name} ({exc.cause and self._scrub(_describe(exc.cause))})")
                 stats.notes.append(f"endpoint refused mode {name}; trying the next one")
                 continue
             except ExtractionError:
@@ -291,12 +311,14 @@ class Endpoint:
         api = _api_error(exc)
         if api is not None:
             if is_refusal(api):
-                return ModeRefusedError(f"mode {mode} refused: {_describe(api)}", self.display_url, api)
+                return ModeRefusedError(
+                    f"mode {mode} refused: {self._scrub(_describe(api))}", self.display_url, api
+                )
             status = getattr(api, "status_code", None)
             hint = {401: " (check HARNESS_API_KEY)", 403: " (check HARNESS_API_KEY)",
                     404: " (check HARNESS_BASE_URL: it usually ends in /v1; and HARNESS_MODEL)"}.get(status, "")
             return EndpointError(
-                f"{_describe(api)}{hint}; gave up after {self.settings.retries + 1} tries",
+                f"{self._scrub(_describe(api))}{hint}; gave up after {self.settings.retries + 1} tries",
                 self.display_url, api,
             )
         name = type(exc).__name__
@@ -309,6 +331,12 @@ class Endpoint:
             return ExtractionError(
                 f"output did not validate after {getattr(exc, 'n_attempts', None) or self.settings.reasks + 1} "
                 f"tries ({mode} mode): "
-                f"{_why_invalid(exc)[:400]}"
+                f"{self._scrub(_why_invalid(exc))[:400]}"
             )
-        return ExtractionError(f"{name}: {str(exc)[:400]}")
+        return ExtractionError(self._scrub(f"{name}: {exc}")[:400])
+
+    def _scrub(self, text: str) -> str:
+        """``text`` with the key (and any secret in the URL) masked: servers echo them in errors."""
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from schemas import ErrorInfo, Extraction, GroundingCounts, Provenance, Result, Usage
+from schemas import ErrorInfo, GroundingCounts, Provenance, Result, Usage
 
 from . import __version__
 from .chunking import Chunk, chunk_text
@@ -29,7 +29,8 @@ from .furniture import find_furniture, without
 from .grounding import count_grounding, ground_spans
 from .merge import merge_extractions
 from .policy import apply_policy
-from .prompting import PromptTemplate
+from .prompting import Pass, PromptTemplate
+from .refine import dedupe, link_claims, settle_quotes
 
 @dataclass(frozen=True)
 class Options:
@@ -42,13 +43,12 @@ class Extractor:
     """Turns Documents into Results through one endpoint and one prompt template."""
 
     def __init__(self, settings: Settings, endpoint: Endpoint, template: PromptTemplate,
-                 options: Options = Options(), output_model: type[BaseModel] = Extraction,
+                 options: Options = Options(),
                  health_check: Callable[[], None] | None = None):
         self.settings = settings
         self.endpoint = endpoint
         self.template = template
         self.options = options
-        self.output_model = output_model
         self.health_check = health_check  # raises LocalServerError when the embedded server died
 
     def _provenance(self, stats: CallStats, chunks: int) -> Provenance:
@@ -65,22 +65,44 @@ class Extractor:
             chunks=chunks,
         )
 
-    async def _extract_chunk(self, doc: Document, chunk: Chunk, furniture, stats: CallStats):
-        local = [(max(s, chunk.start) - chunk.start, min(e, chunk.end) - chunk.start)
-                 for s, e in furniture if s < chunk.end and e > chunk.start]
-        shown = without(chunk.text, local) if local else chunk.text
-        messages = self.template.messages(shown, doc.title, doc.published)
+    async def _run_pass(self, pass_: Pass, shown: str, doc: Document, stats: CallStats) -> BaseModel:
+        messages = pass_.messages(shown, doc.title, doc.published)
         if self.health_check is not None:
             self.health_check()  # a dead embedded server says so at once, instead of retrying
         call = CallStats()
         try:
-            extraction, _ = await self.endpoint.extract(messages, self.output_model, call)
+            output, _ = await self.endpoint.extract(messages, pass_.output_model, call)
         except EndpointError:
             if self.health_check is not None:
                 self.health_check()  # it died during the call: say that, not "connection refused"
             raise
         finally:
             stats.add(call)  # attempts and tokens count, failed calls included
+        return output
+
+    async def _extract_chunk(self, doc: Document, chunk: Chunk, furniture, stats: CallStats,
+                             warnings: list[str]):
+        local = [(max(s, chunk.start) - chunk.start, min(e, chunk.end) - chunk.start)
+                 for s, e in furniture if s < chunk.end and e > chunk.start]
+        shown = without(chunk.text, local) if local else chunk.text
+        passes = self.template.passes
+        outcomes = await asyncio.gather(
+            *(self._run_pass(p, shown, doc, stats) for p in passes), return_exceptions=True
+        )
+        outputs = []
+        for pass_, outcome in zip(passes, outcomes):
+            if isinstance(outcome, LocalServerError) or not isinstance(outcome, (BaseModel, HarnessError)):
+                raise outcome  # a dead server, or a bug
+            if isinstance(outcome, HarnessError):
+                if len(passes) == 1:
+                    raise outcome
+                warnings.append(f"{pass_.name} pass failed on characters {chunk.start}-{chunk.end}: "
+                                f"{outcome.kind}: {outcome}")
+            else:
+                outputs.append(outcome)
+        if not outputs:
+            raise outcomes[0]
+        extraction = self.template.combine(outputs)
         ground_spans(extraction, doc.text, window=(chunk.start, chunk.end), exclude=furniture)
         return extraction
 
@@ -95,7 +117,7 @@ class Extractor:
         # Chunks go out together: a server with several slots (llama-server, vLLM) works on
         # them in parallel; the results are put back in document order.
         outcomes = await asyncio.gather(
-            *(self._extract_chunk(doc, chunk, furniture, stats) for chunk in chunks),
+            *(self._extract_chunk(doc, chunk, furniture, stats, warnings) for chunk in chunks),
             return_exceptions=True,
         )
         parts, failures = [], []
@@ -118,7 +140,10 @@ class Extractor:
         merged, merge_warnings = merge_extractions(parts) if len(parts) > 1 else (parts[0], [])
         warnings += merge_warnings
         warnings += resolve_event_dates(merged.events, doc.published)
+        warnings += dedupe(merged)
+        warnings += settle_quotes(merged, doc.text)
         warnings += apply_policy(merged, doc.text, drop_ungrounded=self.options.drop_ungrounded)
+        link_claims(merged)
         warnings += stats.notes
         stats.latency_s = round(time.monotonic() - started, 3)
         return Result(

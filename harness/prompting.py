@@ -1,14 +1,21 @@
-"""Prompt templates: ``prompts/<name>/{system.j2, user.j2, examples.json}``.
+"""Prompt templates: a task is ``prompts/<name>/`` with ``task.json``, ``user.j2`` and one folder
+per pass (``<pass>/system.j2``, ``<pass>/examples.json``).
 
-The messages are laid out so that everything fixed comes first and is byte-identical for every
-document (system instructions, then each few-shot example as a user/assistant pair); the
-article comes last, inside ``<article>`` delimiters, so a server can reuse its prompt cache.
-The template's identity is its name plus the sha256 of its files.
+``task.json`` names the record model and, for each pass, the Pydantic model the model fills
+(``"module:Class"``); a pass's output fields are a subset of the record's. The engine knows no
+task: the news task is two passes (events, then claims) because a small model does better one
+job at a time (measured: one combined call looped on repeated claims).
+
+Each pass's messages put everything fixed first, byte-identical for every document (system
+instructions, then each few-shot example as a user/assistant pair); the article comes last,
+inside ``<article>`` delimiters, so a server can reuse its prompt cache. The template's identity
+is its name plus the sha256 of all its files.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import os
 from dataclasses import dataclass
@@ -23,53 +30,26 @@ from schemas import EventType
 from .errors import ConfigError
 
 PROMPTS_DIR = Path(os.environ.get("HARNESS_PROMPTS_DIR") or Path(__file__).resolve().parents[1] / "prompts")
-TEMPLATE_FILES = ("system.j2", "user.j2", "examples.json")
+
+
+def _import(ref: str, where: Path) -> type[BaseModel]:
+    module, _, name = ref.partition(":")
+    try:
+        model = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        raise ConfigError(f"{where}: cannot import {ref!r} (expected 'module:Class')") from None
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        raise ConfigError(f"{where}: {ref!r} is not a Pydantic model")
+    return model
 
 
 @dataclass(frozen=True)
-class PromptTemplate:
+class Pass:
     name: str
+    output_model: type[BaseModel]
     system: str
     examples: tuple[tuple[str, str], ...]
     user: jinja2.Template
-    sha256: str
-
-    @classmethod
-    def load(cls, name: str = "news", output_model: type[BaseModel] | None = None,
-             root: Path = PROMPTS_DIR) -> PromptTemplate:
-        folder = root / name
-        if not (folder / "system.j2").is_file():
-            known = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
-            raise ConfigError(f"no prompt template {name!r} in {root} (known: {', '.join(known)})")
-        env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(folder),
-            undefined=jinja2.StrictUndefined,
-            keep_trailing_newline=False,
-            autoescape=False,  # prompts are plain text, not HTML
-        )
-        digest = hashlib.sha256()
-        for file in TEMPLATE_FILES:
-            path = folder / file
-            if path.is_file():
-                digest.update(file.encode() + b"\0" + path.read_bytes() + b"\0")
-        context = {"event_types": [t.value for t in EventType]}
-        system = env.get_template("system.j2").render(**context).strip()
-        user = env.get_template("user.j2")
-        examples = []
-        examples_path = folder / "examples.json"
-        if examples_path.is_file():
-            for i, example in enumerate(json.loads(examples_path.read_text(encoding="utf-8"))):
-                if output_model is not None:
-                    try:
-                        output_model.model_validate(example["output"])
-                    except ValidationError as exc:
-                        raise ConfigError(f"{examples_path} example {i}: {exc}") from None
-                rendered = user.render(
-                    text=example["text"], title=example.get("title"), published=example.get("published")
-                ).strip()
-                answer = json.dumps(example["output"], ensure_ascii=False, separators=(",", ":"))
-                examples.append((rendered, answer))
-        return cls(name, system, tuple(examples), user, digest.hexdigest())
 
     def messages(self, text: str, title: str | None = None,
                  published: str | None = None) -> list[dict[str, Any]]:
@@ -80,3 +60,63 @@ class PromptTemplate:
         article = self.user.render(text=text, title=title, published=published).strip()
         messages.append({"role": "user", "content": article})
         return messages
+
+
+@dataclass(frozen=True)
+class PromptTemplate:
+    name: str
+    record_model: type[BaseModel]
+    passes: tuple[Pass, ...]
+    sha256: str
+
+    @classmethod
+    def load(cls, name: str = "news", root: Path = PROMPTS_DIR) -> PromptTemplate:
+        folder = root / name
+        task_file = folder / "task.json"
+        if not task_file.is_file():
+            known = sorted(p.name for p in root.iterdir() if (p / "task.json").is_file()) if root.is_dir() else []
+            raise ConfigError(f"no prompt template {name!r} in {root} (known: {', '.join(known)})")
+        try:
+            task = json.loads(task_file.read_text(encoding="utf-8"))
+            record = _import(task["record"], task_file)
+            pass_specs = [(p["name"], _import(p["output"], task_file)) for p in task["passes"]]
+        except (KeyError, TypeError, json.JSONDecodeError) as exc:
+            raise ConfigError(f"{task_file}: needs \"record\" and \"passes\" [{{\"name\", \"output\"}}] ({exc})") from None
+        digest = hashlib.sha256()
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
+        env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(folder), undefined=jinja2.StrictUndefined,
+            autoescape=False,  # prompts are plain text, not HTML
+        )
+        user = env.get_template("user.j2")
+        context = {"event_types": [t.value for t in EventType]}
+        passes = tuple(
+            Pass(pass_name, model, env.get_template(f"{pass_name}/system.j2").render(**context).strip(),
+                 _examples(folder / pass_name / "examples.json", model, user), user)
+            for pass_name, model in pass_specs
+        )
+        return cls(name, record, passes, digest.hexdigest())
+
+    def combine(self, outputs: list[BaseModel]) -> BaseModel:
+        """One record from the passes' outputs (each fills its own fields of the record)."""
+        fields: dict[str, Any] = {}
+        for output in outputs:
+            fields.update({name: getattr(output, name) for name in type(output).model_fields})
+        return self.record_model.model_validate(fields)
+
+
+def _examples(path: Path, model: type[BaseModel], user: jinja2.Template) -> tuple[tuple[str, str], ...]:
+    if not path.is_file():
+        return ()
+    examples = []
+    for i, example in enumerate(json.loads(path.read_text(encoding="utf-8"))):
+        try:
+            model.model_validate(example["output"])
+        except (ValidationError, KeyError) as exc:
+            raise ConfigError(f"{path} example {i}: {exc}") from None
+        question = user.render(text=example["text"], title=example.get("title"),
+                               published=example.get("published")).strip()
+        answer = json.dumps(example["output"], ensure_ascii=False, separators=(",", ":"))
+        examples.append((question, answer))
+    return tuple(examples)

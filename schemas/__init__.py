@@ -4,8 +4,10 @@ from .news import (
     SCHEMA_VERSION,
     Actor,
     Claim,
+    ClaimsPass,
     Event,
     EventDate,
+    EventsPass,
     Extraction,
     Fatalities,
     Grounding,
@@ -19,7 +21,7 @@ from .result import ErrorInfo, GoldResult, GroundingCounts, Provenance, Result, 
 from .taxonomy import EventType, acled_labels
 
 __all__ = [
-    "SCHEMA_VERSION", "Actor", "Claim", "ErrorInfo", "Event", "EventDate", "EventType",
+    "SCHEMA_VERSION", "Actor", "Claim", "ClaimsPass", "ErrorInfo", "Event", "EventDate", "EventType", "EventsPass",
     "Extraction", "Fatalities", "GoldResult", "Grounding", "GroundingCounts", "Location",
     "Provenance", "Responsibility", "Result", "Span", "Speaker", "Status", "Usage", "acled_labels",
 ]

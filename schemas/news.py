@@ -217,5 +217,17 @@ class Extraction(Strict):
         return self
 
 
+class EventsPass(Strict):
+    """What the events pass asks of the model (small models do better one task at a time)."""
+
+    events: list[Event] = Field(default_factory=list)
+
+
+class ClaimsPass(Strict):
+    """What the claims pass asks of the model."""
+
+    claims: list[Claim] = Field(default_factory=list)
+
+
 def iso_partial_ok(value: str) -> bool:
     return bool(_ISO_RE.match(value))

@@ -5,7 +5,9 @@
 - ``fast_settings(base_url, **changes)``: Settings with short timeouts and backoffs;
 - ``cli_env(base_url, **vars)``: an environment for ``python -m harness`` against that server;
 - ``run_cli(args, env)``: runs ``python -m harness ARGS`` as a real subprocess;
-- ``seed_article`` / ``canned_extraction``: the seed fixture's text and a valid extraction of it.
+- ``passes``: model calls per chunk of the shipped task (events pass, claims pass);
+- ``seed_article`` / ``canned_extraction``: the seed fixture's text and a valid extraction of it;
+- ``injection_article``: the prompt-injection fixture's text.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 import pytest
 
 from harness.config import Settings
+from harness.prompting import PromptTemplate
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from openai_server import FakeOpenAI, by_marker, extraction_for  # noqa: E402
@@ -46,8 +49,20 @@ def fake_server() -> Iterator[FakeOpenAI]:
 
 
 @pytest.fixture(scope="session")
+def passes() -> int:
+    """Model calls per chunk when nothing fails (the shipped task's passes)."""
+    return len(PromptTemplate.load("news").passes)
+
+
+@pytest.fixture(scope="session")
 def seed_article() -> str:
     return SEED_ARTICLE.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def injection_article() -> str:
+    """An article whose last line tells the model to ignore its instructions."""
+    return INJECTION_ARTICLE.read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="session")

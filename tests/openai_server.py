@@ -5,6 +5,7 @@ speaking ``POST /v1/chat/completions`` and ``GET /v1/models``. What it answers i
 request by a *policy*: a function ``(Request) -> Action``. Helpers build the usual policies:
 
 - ``script(*actions)``: a queue, one action per request, then ``ok()`` for ever;
+- ``per_pass(*actions)``: the same queue for each pass (``events``, ``claims``) on its own;
 - ``by_marker()``: per-document faults keyed on ``FAULT:<name>`` in the article text
   (``FAULTS`` maps a name to the actions of that document's first calls; then ``ok``);
 - ``refusing_json_schema(policy)``: a llama-cpp-python-like 500 for ``response_format``
@@ -12,8 +13,10 @@ request by a *policy*: a function ``(Request) -> Action``. Helpers build the usu
 
 ``ok()`` builds a valid extraction from the article in the request (the text between
 ``<article>`` and ``</article>`` in the last user message): one event and one claim whose
-evidence and content are the article's first sentence, so grounding is exact. Every request is
-recorded (method, path, headers, JSON body) in ``server.requests``.
+evidence and content are the article's first sentence, so grounding is exact; it answers only
+the fields the request's schema asks for, so a one-task pass (events only, claims only) gets
+its part. Every request is recorded (method, path, lower-cased headers, JSON body) in
+``server.requests``; ``Request.pass_name`` says which pass a request belongs to.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import hashlib
 import json
 import re
 import socket
+import sys
 import threading
 import time
 from collections import Counter
@@ -39,7 +43,7 @@ LLAMA_CPP_REFUSAL = ("Internal Server Error: response_format type 'json_schema' 
 class Request:
     method: str
     path: str
-    headers: dict[str, str]
+    headers: dict[str, str]  # names lower-cased
     body: Any
     at: float = field(default_factory=time.monotonic)
 
@@ -55,6 +59,29 @@ class Request:
             if message.get("role") == "user" and isinstance(content, str) and "<article>" in content:
                 return content.split("<article>", 1)[1].rsplit("</article>", 1)[0].strip("\n")
         return ""
+
+    @property
+    def schema(self) -> dict[str, Any] | None:
+        """The JSON Schema the request asks for (json_schema, json_object+schema or tools)."""
+        body = self.body if isinstance(self.body, dict) else {}
+        rf = body.get("response_format") or {}
+        for schema in (rf.get("json_schema", {}).get("schema"), rf.get("schema"),
+                       (body.get("tools") or [{}])[0].get("function", {}).get("parameters")):
+            if isinstance(schema, dict):
+                return schema
+        return None
+
+    @property
+    def wanted(self) -> set[str]:
+        """Top-level fields asked for ("events", "claims" or both; both when no schema is sent)."""
+        props = (self.schema or {}).get("properties") or {}
+        return set(props) & {"events", "claims"} or {"events", "claims"}
+
+    @property
+    def pass_name(self) -> str:
+        """'events' or 'claims' for a one-task pass, 'all' for a combined request."""
+        wanted = self.wanted
+        return next(iter(wanted)) if len(wanted) == 1 else "all"
 
     @property
     def response_format(self) -> str | None:
@@ -86,6 +113,7 @@ def ok(content: dict[str, Any] | str | None = None, delay: float = 0.0) -> Actio
 
 
 def error(status: int, message: str = "upstream failure, try again", retry_after: str | None = None) -> Action:
+    """An HTTP error; ``{key}`` in ``message`` is replaced by the bearer token the client sent."""
     headers = (("Retry-After", retry_after),) if retry_after is not None else ()
     return Action("status", status=status, message=message, headers=headers)
 
@@ -150,6 +178,7 @@ def extraction_for(article: str) -> dict[str, Any]:
 
 
 def broken_extraction(article: str) -> dict[str, Any]:
+    """Breaks each part: a negative death toll in the event, no speaker in the claim."""
     good = extraction_for(article)
     good["events"][0]["fatalities"] = {"killed": -3}
     del good["claims"][0]["speaker"]
@@ -184,6 +213,8 @@ def _body(request: Request, action: Action) -> dict[str, Any]:
         content = extraction_for(article)
     elif content == "BAD_SCHEMA":
         content = broken_extraction(article)
+    if isinstance(content, dict):
+        content = {k: v for k, v in content.items() if k in request.wanted}
     text = content if isinstance(content, str) else json.dumps(content)
     if action.content == "TRUNCATED":
         text = json.dumps(extraction_for(article))[:60]
@@ -211,6 +242,19 @@ def script(*actions: Action, then: Action | None = None) -> Policy:
     return policy
 
 
+def per_pass(*actions: Action, then: Action | None = None) -> Policy:
+    """``script(*actions)`` for each pass separately (keyed on ``Request.pass_name``)."""
+    scripts: dict[str, Policy] = {}
+    lock = threading.Lock()
+
+    def policy(request: Request) -> Action:
+        with lock:
+            chosen = scripts.setdefault(request.pass_name, script(*actions, then=then))
+        return chosen(request)
+
+    return policy
+
+
 # name -> actions of a document's first calls (then ok). "always-*" never recover.
 FAULTS: dict[str, list[Action]] = {
     "429": [error(429, "rate limited", retry_after="1")],
@@ -226,24 +270,28 @@ FAULTS: dict[str, list[Action]] = {
     "always-503": [error(503, "overloaded")] * 50,
     "always-bad-schema": [bad_schema()] * 50,
     "always-truncated": [truncated()] * 50,
+    "always-500": [error(500)] * 50,
+    "always-hang": [hang()] * 50,
+    "always-401": [error(401, "Incorrect API key provided: {key}")] * 50,
     "refusal": [refusal()] * 50,
     "empty-choices": [empty_choices()] * 50,
     "inject": [ok("INJECT")] * 50,
 }
-MARKER = re.compile(r"FAULT:([a-z0-9-]+)")
+MARKER = re.compile(r"FAULT:([a-z0-9-]+)(?:@(events|claims))?")
 
 
 def by_marker(default: Action | None = None) -> Policy:
-    """Faults per document: ``FAULT:<name>`` in the article picks ``FAULTS[name]`` for its calls."""
+    """Faults per document: ``FAULT:<name>`` in the article picks ``FAULTS[name]`` for its calls,
+    counted per article and pass; ``FAULT:<name>@claims`` (or ``@events``) hits that pass only."""
     calls: Counter[str] = Counter()
     lock = threading.Lock()
 
     def policy(request: Request) -> Action:
         article = request.article
         found = MARKER.search(article)
-        if not found:
+        if not found or (found.group(2) and found.group(2) != request.pass_name):
             return default or ok()
-        key = hashlib.sha256(article.encode()).hexdigest()
+        key = hashlib.sha256(article.encode()).hexdigest() + request.pass_name
         with lock:
             number = calls[key]
             calls[key] += 1
@@ -266,6 +314,15 @@ def refusing_json_schema(inner: Policy | None = None) -> Policy:
 
 
 # --- the server ----------------------------------------------------------------------------------
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256  # the default 5 drops connects when 16+ clients arrive at once
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], (ConnectionError, socket.timeout)):
+            super().handle_error(request, client_address)  # a client going away is not news
+
+
 class FakeOpenAI:
     """``with FakeOpenAI(policy) as server: ... server.base_url ... server.requests``."""
 
@@ -275,8 +332,7 @@ class FakeOpenAI:
         self.requests: list[Request] = []
         self.stopping = threading.Event()
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._httpd.daemon_threads = True
+        self._httpd = _Server(("127.0.0.1", 0), self._handler_class())
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
 
     @property
@@ -328,7 +384,7 @@ class FakeOpenAI:
                 self.wfile.flush()
 
             def do_GET(self) -> None:  # noqa: N802
-                server._record(Request("GET", self.path, dict(self.headers.items()), None))
+                server._record(Request("GET", self.path, {k.lower(): v for k, v in self.headers.items()}, None))
                 if self.path.rstrip("/").endswith("/models"):
                     data = [{"id": m, "object": "model", "owned_by": "test"} for m in server.models]
                     self._send(200, {"object": "list", "data": data})
@@ -342,7 +398,7 @@ class FakeOpenAI:
                     body = json.loads(raw or b"null")
                 except ValueError:
                     body = raw.decode("utf-8", "replace")
-                request = Request("POST", self.path, dict(self.headers.items()), body)
+                request = Request("POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body)
                 server._record(request)
                 if not self.path.rstrip("/").endswith("/chat/completions"):
                     self._send(404, {"error": {"message": f"no route {self.path}", "type": "not_found"}})
@@ -353,8 +409,10 @@ class FakeOpenAI:
                     self.close_connection = True  # the client gave up (its timeout): fine
 
             def _act(self, request: Request, action: Action) -> None:
-                if action.kind == "status":
-                    payload = {"error": {"message": action.message, "type": "server_error", "code": action.status}}
+                if action.kind == "status":  # "{key}" in the message: echo the caller's key (a leaky proxy)
+                    key = self.headers.get("Authorization", "").removeprefix("Bearer ")
+                    message = action.message.replace("{key}", key)
+                    payload = {"error": {"message": message, "type": "server_error", "code": action.status}}
                     self._send(action.status, payload, action.headers)
                 elif action.kind == "drop":
                     self.close_connection = True

@@ -1,0 +1,110 @@
+"""Deterministic corrections of a grounded extraction, where the article settles the question.
+
+- ``dedupe``: a small model under a grammar can repeat an item; exact repeats (same span, or
+  same words when unplaced) are removed, with a warning that counts them.
+- ``settle_quotes``: the article's quotation marks decide ``kind``: a claim whose content lies
+  inside a quotation is ``direct``; one whose grounded words are outside any quotation is
+  ``indirect``; a content span that holds a quotation plus its frame ("X said, "...."") is
+  narrowed to the quoted words. Each change is reported in the warnings.
+- ``link_claims``: a claim with no ``event_ids`` is linked to the events whose evidence shares a
+  sentence with it.
+Run ``dedupe`` and ``settle_quotes`` before the policy (misquote flags, claim evidence), and
+``link_claims`` after it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from schemas import Claim, Extraction, Grounding, Span
+
+QUOTE = re.compile(r"[\"“«„]([^\"“”«»„]{2,}?)[\"”»“]")
+
+
+def _key(span: Span | None) -> tuple | None:
+    if span is None:
+        return None
+    if span.start is not None and span.grounding not in (None, Grounding.none):
+        return ("at", span.start, span.end)
+    return ("text", " ".join(span.text.lower().split()))
+
+
+def dedupe(extraction: Extraction) -> list[str]:
+    warnings = []
+    seen_claims: set = set()
+    claims = []
+    for claim in extraction.claims:
+        key = (_key(claim.content), (claim.speaker.name or claim.speaker.role or "").lower())
+        if key in seen_claims:
+            continue
+        seen_claims.add(key)
+        claims.append(claim)
+    if len(claims) < len(extraction.claims):
+        warnings.append(f"{len(extraction.claims) - len(claims)} repeated claim(s) removed")
+    seen_events: set = set()
+    events = []
+    for event in extraction.events:
+        key = (event.type, _key(event.trigger), tuple(_key(s) for s in event.evidence),
+               " ".join(event.summary.lower().split()))
+        if key in seen_events:
+            continue
+        seen_events.add(key)
+        events.append(event)
+    removed = {e.id for e in extraction.events} - {e.id for e in events}
+    if removed:
+        warnings.append(f"{len(extraction.events) - len(events)} repeated event(s) removed")
+        for claim in claims:
+            claim.event_ids = [i for i in claim.event_ids if i not in removed]
+    extraction.claims, extraction.events = claims, events
+    return warnings
+
+
+def quotations(document: str) -> list[tuple[int, int]]:
+    """(start, end) of the words inside each pair of quotation marks."""
+    return [m.span(1) for m in QUOTE.finditer(document)]
+
+
+def _settle(claim: Claim, quotes: list[tuple[int, int]], document: str) -> str | None:
+    content = claim.content
+    if content.start is None or content.grounding in (None, Grounding.none):
+        return None
+    start, end = content.start, content.end
+    inside = [q for q in quotes if q[0] <= start + 1 and end - 1 <= q[1]]
+    if inside:
+        if claim.kind != "direct":
+            claim.kind = "direct"
+            return f"claim {claim.id}: content is inside quotation marks: kind set to direct"
+        return None
+    held = [q for q in quotes if start <= q[0] - 1 and q[1] + 1 <= end]
+    if held:
+        q_start, q_end = max(held, key=lambda q: q[1] - q[0])
+        words = document[q_start:q_end]
+        claim.content = Span(text=words, start=q_start, end=q_end, grounding=Grounding.exact)
+        claim.kind = "direct"
+        return (f"claim {claim.id}: content narrowed from the model's {end - start} characters "
+                f"to the quotation they hold ({words[:60]!r})")
+    if claim.kind == "direct" and content.grounding == Grounding.exact:
+        claim.kind = "indirect"
+        return f"claim {claim.id}: words are in the article but not inside quotation marks: kind set to indirect"
+    return None
+
+
+def settle_quotes(extraction: Extraction, document: str) -> list[str]:
+    quotes = quotations(document)
+    notes = (_settle(claim, quotes, document) for claim in extraction.claims)
+    return [note for note in notes if note]
+
+
+def _overlaps(a: Span, b: Span) -> bool:
+    return (a.start is not None and b.start is not None and a.start < b.end and b.start < a.end)
+
+
+def link_claims(extraction: Extraction) -> None:
+    for claim in extraction.claims:
+        if claim.event_ids:
+            continue
+        where = claim.evidence or [claim.content]
+        claim.event_ids = [
+            event.id for event in extraction.events
+            if any(_overlaps(s, e) for s in where for e in [*event.evidence, *filter(None, [event.trigger])])
+        ]

@@ -1,0 +1,152 @@
+"""Reading inputs: every file, line or stream ends as a Document or an InputFailure, in order,
+with a unique id."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from harness.documents import (
+    Document, InputFailure, decode, is_multi, iter_documents, iter_jsonl, read_text_file,
+)
+
+STORY = "Bridge reopens in Brenna\n\nBrenna, 12 May 2024 - The council reopened the bridge on Monday.\n"
+
+
+def items(*paths: Path | str, max_chars: int = 10_000, stdin: bytes | None = None):
+    return list(iter_documents([str(p) for p in paths], max_chars, io.BytesIO(stdin) if stdin is not None else None))
+
+
+def test_a_text_file_is_a_document_with_title_and_date(tmp_path):
+    path = tmp_path / "story.txt"
+    path.write_text(STORY, encoding="utf-8")
+    [doc] = items(path)
+    assert isinstance(doc, Document)
+    assert (doc.id, doc.title, doc.source) == ("story", "Bridge reopens in Brenna", str(path))
+    assert doc.published == "2024-05-12"
+    assert doc.text == STORY and doc.warnings == []
+
+
+def test_a_utf8_bom_is_not_part_of_the_text():
+    text, warnings, error = decode(b"\xef\xbb\xbfHello", "x")
+    assert (text, warnings, error) == ("Hello", [], None)
+
+
+def test_invalid_utf8_is_replaced_with_a_warning():
+    text, warnings, error = decode(b"caf\xe9 au lait \xff", "x")
+    assert error is None and text == "caf\ufffd au lait \ufffd"
+    assert warnings == ["invalid UTF-8 at byte 3: 2 character(s) replaced with U+FFFD"]
+
+
+def test_binary_is_refused():
+    text, _, error = decode(b"GIF89a\x00\x01\x02", "pic.txt")
+    assert text is None and "pic.txt" in error and "binary" in error
+
+
+@pytest.mark.parametrize("content, what", [(b"", "is empty"), (b" \n\t\r\n", "is only whitespace")])
+def test_empty_and_blank_files_are_failures(tmp_path, content, what):
+    path = tmp_path / "blank.txt"
+    path.write_bytes(content)
+    failure = read_text_file(path, 100)
+    assert isinstance(failure, InputFailure) and what in failure.message and failure.id == "blank"
+
+
+def test_too_long_is_refused_naming_the_limit(tmp_path):
+    path = tmp_path / "long.txt"
+    path.write_text("word " * 300, encoding="utf-8")
+    failure = read_text_file(path, 1000)
+    assert isinstance(failure, InputFailure)
+    assert "1,500 characters" in failure.message and "1,000" in failure.message
+    assert "HARNESS_MAX_DOC_CHARS" in failure.message
+    assert isinstance(read_text_file(path, 1500), Document)  # the limit itself is allowed
+
+
+def test_a_folder_is_read_in_name_order_skipping_hidden_and_other_files(tmp_path):
+    (tmp_path / "b.txt").write_text("Second story text.", encoding="utf-8")
+    (tmp_path / "a.md").write_text("First story text.", encoding="utf-8")
+    (tmp_path / ".hidden.txt").write_text("Hidden.", encoding="utf-8")
+    (tmp_path / "picture.png").write_bytes(b"\x89PNG\x00")
+    (tmp_path / "c.jsonl").write_text(json.dumps({"id": "j1", "text": "From JSONL."}) + "\n", encoding="utf-8")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "inner.txt").write_text("Not recursed.", encoding="utf-8")
+    assert [i.id for i in items(tmp_path)] == ["a", "b", "j1"]
+
+
+def test_a_dangling_link_in_a_folder_is_a_failure_with_the_files_id(tmp_path):
+    (tmp_path / "ok.txt").write_text("A story.", encoding="utf-8")
+    (tmp_path / "gone.txt").symlink_to(tmp_path / "missing.txt")
+    found = items(tmp_path)
+    assert [i.id for i in found] == ["gone", "ok"]
+    assert isinstance(found[0], InputFailure) and "no such file" in found[0].message
+
+
+def test_jsonl_lines_become_documents_or_failures():
+    lines = [
+        json.dumps({"id": "x1", "text": "One.", "title": "T", "published": "2024-01-02", "source": "wire"}),
+        b"   ",
+        "not json",
+        json.dumps({"id": 7, "body": "no text"}),
+        json.dumps({"text": "No id."}),
+        json.dumps("just a string"),
+    ]
+    raw = [line.encode() if isinstance(line, str) else line for line in lines]
+    out = list(iter_jsonl(raw, "/data/in.jsonl", 1000))
+    assert [i.id for i in out] == ["x1", "in.jsonl:3", "7", "in.jsonl:5", "in.jsonl:6"]
+    first = out[0]
+    assert (first.title, first.published, first.source) == ("T", "2024-01-02", "wire")
+    assert "line 3 is not JSON" in out[1].message
+    assert 'string "text" field' in out[2].message and 'string "text" field' in out[4].message
+    assert isinstance(out[3], Document) and out[3].source == "/data/in.jsonl"
+
+
+def test_duplicate_ids_get_a_suffix_and_a_warning(tmp_path):
+    batch = tmp_path / "b.jsonl"
+    batch.write_text("".join(json.dumps({"id": "same", "text": f"Story {i}."}) + "\n" for i in range(3))
+                     + json.dumps({"id": "same"}) + "\n", encoding="utf-8")
+    found = items(batch)
+    assert [i.id for i in found] == ["same", "same~2", "same~3", "same~4"]
+    assert found[0].warnings == []
+    assert found[1].warnings == ["duplicate id 'same': this record is 'same~2'"]
+    assert isinstance(found[3], InputFailure) and "duplicate id 'same'" in found[3].message
+
+
+def test_the_same_file_twice_is_two_records(tmp_path):
+    path = tmp_path / "story.txt"
+    path.write_text(STORY, encoding="utf-8")
+    assert [i.id for i in items(path, path)] == ["story", "story~2"]
+
+
+def test_stdin_text_and_stdin_jsonl():
+    [doc] = items("-", stdin=STORY.encode())
+    assert doc.id == "stdin" and doc.title == "Bridge reopens in Brenna"
+    lines = b'{"id": "s1", "text": "One."}\n{"id": "s2", "text": "Two."}\n'
+    assert [i.id for i in items("-", stdin=lines)] == ["s1", "s2"]
+    [empty] = items("-", stdin=b"")
+    assert isinstance(empty, InputFailure) and "empty" in empty.message
+
+
+def test_a_missing_path_is_a_failure(tmp_path):
+    [failure] = items(tmp_path / "nope.txt")
+    assert isinstance(failure, InputFailure) and failure.id == "nope"
+    assert "no such file or folder" in failure.message
+
+
+def test_inputs_are_read_lazily(tmp_path):
+    batch = tmp_path / "b.jsonl"
+    batch.write_text("".join(json.dumps({"id": f"d{i}", "text": "x"}) + "\n" for i in range(1000)), encoding="utf-8")
+    stream = iter_documents([str(batch)], 100)
+    assert next(stream).id == "d0"  # no need to read the whole file first
+
+
+@pytest.mark.parametrize("inputs, multi", [
+    (["a.txt"], False), (["a.jsonl"], True), (["a.NDJSON"], True), (["-"], True), (["a.txt", "b.txt"], True),
+])
+def test_is_multi(inputs, multi):
+    assert is_multi(inputs) is multi
+
+
+def test_a_folder_is_multi(tmp_path):
+    assert is_multi([str(tmp_path)])

@@ -1,0 +1,77 @@
+"""Deterministic corrections: repeats removed, quotation marks settle `kind`, claims linked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness.grounding import ground_spans
+from harness.policy import apply_policy
+from harness.refine import dedupe, link_claims, quotations, settle_quotes
+from schemas import Extraction
+
+ARTICLE = (Path(__file__).resolve().parents[1] / "evals/fixtures/seed-000-tower22/article.txt").read_text()
+RYDER_SENTENCE = ("When questioned about the militia's statement, Pentagon press secretary Maj Gen Pat Ryder "
+                  "responded during a briefing, saying, \"We've seen those reports. I don't have a specific "
+                  "comment to provide other than that actions speak louder than words.\"")
+
+
+def claim(cid, content, kind="indirect", name="Pat Ryder"):
+    return {"id": cid, "content": content, "kind": kind, "speaker": {"name": name}, "cue": "said"}
+
+
+def grounded(**parts) -> Extraction:
+    extraction = Extraction.model_validate(parts)
+    ground_spans(extraction, ARTICLE)
+    return extraction
+
+
+def test_repeated_claims_removed_once_each():
+    line = "I will not get ahead of the president's decision-making."
+    extraction = grounded(claims=[claim("c1", line, name="John Kirby")] * 3 + [claim("c4", "invented words here")] * 2)
+    warnings = dedupe(extraction)
+    assert [c.id for c in extraction.claims] == ["c1", "c4"] and warnings == ["3 repeated claim(s) removed"]
+
+
+def test_sentence_narrowed_to_its_quotation_and_made_direct():
+    extraction = grounded(claims=[claim("c1", RYDER_SENTENCE)])
+    notes = settle_quotes(extraction, ARTICLE)
+    content = extraction.claims[0].content
+    assert content.text.startswith("We've seen those reports.") and content.text.endswith("louder than words.")
+    assert ARTICLE[content.start:content.end] == content.text and extraction.claims[0].kind == "direct"
+    assert "narrowed" in notes[0]
+
+
+def test_quoted_words_become_direct_and_unquoted_words_indirect():
+    extraction = grounded(claims=[
+        claim("c1", "We're not looking to escalate here.", kind="indirect", name="John Kirby"),
+        claim("c2", "it was not actively seeking war with Iran", kind="direct", name="White House"),
+    ])
+    settle_quotes(extraction, ARTICLE)
+    assert [c.kind for c in extraction.claims] == ["direct", "indirect"]
+    apply_policy(extraction, ARTICLE)
+    assert "possible_misquote" not in extraction.claims[1].flags
+
+
+def test_invented_direct_quote_keeps_its_misquote_flag():
+    extraction = grounded(claims=[claim("c1", "Actions have a greater impact than mere words", kind="direct")])
+    assert settle_quotes(extraction, ARTICLE) == []
+    apply_policy(extraction, ARTICLE)
+    assert "possible_misquote" in extraction.claims[0].flags
+
+
+def test_claims_linked_to_events_in_their_sentence():
+    extraction = grounded(
+        events=[{"id": "e1", "type": "strategic.change_to_group_activity", "status": "announced", "summary": "x",
+                 "evidence": ["The predominant Iran-backed militia in Iraq, Kataib Hezbollah, declared on Tuesday "
+                              "the temporary suspension of its military operations against US forces, CNN reported."]}],
+        claims=[claim("c1", "The predominant Iran-backed militia in Iraq, Kataib Hezbollah, declared on Tuesday "
+                            "the temporary suspension of its military operations against US forces", name="CNN"),
+                claim("c2", RYDER_SENTENCE)])
+    apply_policy(extraction, ARTICLE)
+    link_claims(extraction)
+    assert extraction.claims[0].event_ids == ["e1"] and extraction.claims[1].event_ids == []
+
+
+def test_quotations_found_with_curly_and_straight_marks():
+    text = 'He said "one thing" and then “another thing” too.'
+    assert [text[a:b] for a, b in quotations(text)] == ["one thing", "another thing"]

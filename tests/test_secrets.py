@@ -1,0 +1,106 @@
+"""The API key goes into the Authorization header and nowhere else: not into stdout, stderr,
+Results, HTML pages or prompts, on the happy path and on every error path; keys hidden in the
+endpoint URL (user info, ``?key=``) are redacted wherever the endpoint is named."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+from test_cli_extract import write_jsonl
+
+KEY = "sk-test-SECRET-0123456789abcdef"
+FRAGMENTS = (KEY, "SECRET-0123456789", "0123456789abcdef")  # the key, or enough of it to matter
+
+
+def leaks(text: str, secrets: tuple[str, ...] = FRAGMENTS) -> list[str]:
+    return [s for s in secrets if s in text]
+
+
+def scan_tree(root: Path, secrets: tuple[str, ...] = FRAGMENTS) -> dict[str, list[str]]:
+    found = {}
+    for path in root.rglob("*"):
+        if path.is_file() and (hit := leaks(path.read_bytes().decode("utf-8", "replace"), secrets)):
+            found[str(path.relative_to(root))] = hit
+    return found
+
+
+def story(i: int, fault: str = "") -> dict:
+    text = f"The council of district {i} met on Monday and approved the budget for the bridge. {fault}"
+    return {"id": f"doc-{i}", "text": text.strip()}
+
+
+def test_the_key_is_sent_only_in_the_authorization_header(fake_server, cli_env, run_cli, tmp_path):
+    docs = [story(0), story(1, "FAULT:always-401"), story(2, "FAULT:always-500"),
+            story(3, "FAULT:always-hang"), story(4, "FAULT:bad-schema"), story(5, "FAULT:429"),
+            story(6, "FAULT:refusal"), story(7)]
+    work = tmp_path / "work"
+    work.mkdir()
+    batch = write_jsonl(tmp_path / "batch.jsonl", docs)
+    env = cli_env(fake_server.base_url, HARNESS_API_KEY=KEY, HARNESS_TIMEOUT="0.5", HARNESS_RETRIES="1")
+    proc = run_cli(["extract", str(batch), "-o", str(work / "out.jsonl"), "--html", str(work / "html"),
+                    "--include-text", "--concurrency", "4"], env)
+    single = run_cli(["extract", "-"], env, stdin=docs[1]["text"])  # one document, JSON on stdout
+
+    records = [json.loads(line) for line in (work / "out.jsonl").read_text(encoding="utf-8").splitlines()]
+    errors = {r["doc_id"]: r["error"] for r in records if r["error"]}
+    assert proc.returncode == 1 and set(errors) == {"doc-1", "doc-2", "doc-3", "doc-6"}
+    assert "HARNESS_API_KEY" in errors["doc-1"]["message"]  # the 401 is reported, without the key
+    assert "timed out" in errors["doc-3"]["message"]
+    assert any((work / "html").iterdir())
+
+    calls = fake_server.completions
+    assert calls and all(c.headers.get("authorization") == f"Bearer {KEY}" for c in calls)
+    assert not any(leaks(json.dumps(c.body)) for c in calls)  # never in a prompt
+    assert not any(leaks(f"{k}: {v}") for c in calls for k, v in c.headers.items() if k != "authorization")
+    for name, text in [("stdout", proc.stdout), ("stderr", proc.stderr),
+                       ("single stdout", single.stdout), ("single stderr", single.stderr)]:
+        assert not leaks(text), f"key in {name}: {text[-1500:]}"
+    assert scan_tree(work) == {}
+    assert json.loads(single.stdout)["error"]["type"] == "EndpointError"
+
+
+def url_with_secrets(port: int) -> str:
+    return f"http://analyst:pw-SECRET-USERINFO@127.0.0.1:{port}/v1?key=SECRET-QUERY&x=1"
+
+
+URL_SECRETS = ("SECRET-USERINFO", "SECRET-QUERY", "pw-")
+
+
+def test_keys_in_the_endpoint_url_are_redacted_in_provenance(fake_server, cli_env, run_cli, tmp_path):
+    port = int(fake_server.base_url.rsplit(":", 1)[1].split("/")[0])
+    batch = write_jsonl(tmp_path / "batch.jsonl", [story(0), story(1, "FAULT:always-500")])
+    out = tmp_path / "out.jsonl"
+    proc = run_cli(["extract", str(batch), "-o", str(out)],
+                   cli_env(url_with_secrets(port), HARNESS_RETRIES="1"))
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["error"] is None for r in records] == [True, False], proc.stderr
+    for record in records:
+        assert record["provenance"]["endpoint"] == f"http://127.0.0.1:{port}/v1"
+    assert f"[http://127.0.0.1:{port}/v1]" in records[1]["error"]["message"]
+    assert not leaks(proc.stdout + proc.stderr + out.read_text(encoding="utf-8"), URL_SECRETS)
+
+
+def test_keys_in_the_endpoint_url_are_redacted_in_connection_errors(cli_env, run_cli, tmp_path):
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    out = tmp_path / "out.jsonl"
+    batch = write_jsonl(tmp_path / "batch.jsonl", [story(0)])
+    proc = run_cli(["extract", str(batch), "-o", str(out)],
+                   cli_env(url_with_secrets(port), HARNESS_RETRIES="1", HARNESS_API_KEY=KEY))
+    [record] = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert proc.returncode == 1 and record["error"]["type"] == "EndpointError"
+    assert "connection failed" in record["error"]["message"]
+    everything = proc.stdout + proc.stderr + out.read_text(encoding="utf-8")
+    assert not leaks(everything, URL_SECRETS + FRAGMENTS)
+
+
+def test_a_bad_url_is_a_usage_error_without_its_secrets(cli_env, run_cli, tmp_path):
+    article = tmp_path / "a.txt"
+    article.write_text("The council met on Monday.", encoding="utf-8")
+    proc = run_cli(["extract", str(article)],
+                   cli_env("ftp://analyst:pw-SECRET-USERINFO@example.org/v1?key=SECRET-QUERY"))
+    assert proc.returncode == 2 and "http://" in proc.stderr
+    assert not leaks(proc.stdout + proc.stderr, URL_SECRETS)
