@@ -6,7 +6,7 @@ import asyncio
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
@@ -17,7 +17,7 @@ from schemas import Result
 
 from .config import Settings
 from .documents import Document, Item, is_multi, iter_documents
-from .output import JsonlSink, dump_pretty, prepare_resume
+from .output import JsonlSink, dump_pretty, keep_last, prepare_resume
 from .pipeline import Extractor, Options, run_ordered
 from .prompting import PromptTemplate
 from .session import open_endpoint
@@ -28,6 +28,7 @@ class BatchReport:
     documents: int = 0
     errors: int = 0
     skipped: int = 0
+    changed: set[str] = field(default_factory=set)  # done before, text changed since: run again
 
     @property
     def exit_code(self) -> int:
@@ -41,6 +42,7 @@ def _skip_done(items: Iterator[Item], done: dict[str, str | None], report: Batch
             if not isinstance(item, Document) or sha is None or sha == item.sha256:
                 report.skipped += 1
                 continue
+            report.changed.add(item.id)
         yield item
 
 
@@ -97,6 +99,8 @@ async def run_extract(
                     stream.write(dump_pretty(result))
                     stream.flush()
                 progress.update(task, advance=1, last=result.doc_id)
+    if out is not None and as_jsonl and report.changed:
+        keep_last(out, report.changed)  # the new record replaces the one of the old text
     if report.skipped and not quiet:
         print(f"harness: --resume skipped {report.skipped} document(s) already done", file=sys.stderr)
     return report

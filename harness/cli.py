@@ -72,9 +72,11 @@ def build_parser() -> argparse.ArgumentParser:
     compare = commands.add_parser(
         "compare", help="align Results of the same story from several outlets and list discrepancies",
     )
-    compare.add_argument("paths", nargs="+", type=Path, metavar="RESULT", help="Result JSON/JSONL files (two or more)")
+    compare.add_argument("paths", nargs="+", type=Path, metavar="RESULT",
+                         help="Result JSON/JSONL files, or articles (extracted first), two or more")
     compare.add_argument("--html", type=Path, help="write a side-by-side HTML page")
     compare.add_argument("--json", type=Path, dest="json_out", help="write the JSON report")
+    _endpoint_flags(compare)
 
     schema = commands.add_parser("schema", help="write the JSON Schema of Result, Event and Claim")
     schema.add_argument("--out", type=Path, metavar="DIR", help="write every schema file into DIR (default: Result schema to stdout)")
@@ -105,6 +107,23 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return settings
 
 
+def _results_for(paths: list[Path], settings: Settings) -> list[Path]:
+    """Result files as they are; articles (any other file) extracted first, text included."""
+    articles = [p for p in paths if p.suffix.lower() not in (".json", ".jsonl")]
+    if not articles:
+        return paths
+    import asyncio
+    import tempfile
+
+    from .batch import run_extract
+    from .pipeline import Options
+
+    extracted = Path(tempfile.mkdtemp(prefix="harness-compare-")) / "extracted.jsonl"
+    asyncio.run(run_extract([str(p) for p in articles], settings, Options(include_text=True),
+                            out=extracted, quiet=True))
+    return [p for p in paths if p not in articles] + [extracted]
+
+
 def run(args: argparse.Namespace) -> int:
     if args.command == "schema":
         from .output import write_schemas
@@ -119,8 +138,8 @@ def run(args: argparse.Namespace) -> int:
         from .compare import compare_main
 
         if len(args.paths) < 2:
-            raise ConfigError("compare needs at least two Result files")
-        return compare_main(args.paths, args.html, args.json_out)
+            raise ConfigError("compare needs at least two Result files or articles")
+        return compare_main(_results_for(args.paths, settings_from(args)), args.html, args.json_out)
     if args.command == "serve":
         from .local.server import serve_foreground
 

@@ -33,7 +33,10 @@ def decoding_schema(model: type[BaseModel]) -> dict[str, Any]:
     for name in as_string:
         description = defs[name].get("properties", {}).get("text", {}).get("description")
         defs[name] = {"type": "string", **({"description": description} if description else {})}
+    title = schema.get("title")
     _clean(schema)
+    if title:
+        schema["title"] = title  # instructor's tools mode names the function after it
     return schema
 
 

@@ -30,7 +30,7 @@ from pydantic import BaseModel, ValidationError
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
 from .config import Settings, redact_url
-from .decoding import decoding_model, decoding_schema
+from .decoding import decoding_model
 from .errors import EndpointError, ExtractionError, ModeRefusedError
 
 # Strongest first: what ``auto`` tries, in order.
@@ -43,6 +43,8 @@ MODES: dict[str, instructor.Mode] = {
 }
 REFUSAL_WORDS = ("response_format", "json_schema", "schema", "tool", "grammar", "not supported",
                  "unsupported", "json_object", "format")
+NOT_A_REFUSAL = ("context length", "context_length", "maximum context", "too many tokens",
+                 "exceeds the context", "context size")
 TRANSIENT_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 
 
@@ -70,10 +72,12 @@ def is_refusal(exc: BaseException) -> bool:
     """True when the endpoint rejected the request's shape (the mode), not a passing fault."""
     if not isinstance(exc, openai.APIStatusError):
         return False
+    message = f"{exc.message} {getattr(exc, 'body', '')}".lower()
+    if any(word in message for word in NOT_A_REFUSAL):
+        return False  # the request is too long: another mode would fail the same way
     if exc.status_code in (400, 415, 422, 501):
         return True
     if exc.status_code == 500:
-        message = f"{exc.message} {getattr(exc, 'body', '')}".lower()
         return any(word in message for word in REFUSAL_WORDS)
     return False
 
@@ -259,9 +263,8 @@ class Endpoint:
         }
         if mode == "json_object":
             # llama-cpp-python's extension: json_object plus a schema constrains decoding to it.
-            options["extra_body"] = {
-                "response_format": {"type": "json_object", "schema": decoding_schema(output_model)}
-            }
+            schema = decoding_model(output_model).model_json_schema()  # built once, then copied
+            options["extra_body"] = {"response_format": {"type": "json_object", "schema": schema}}
         return options
 
     async def _call(self, mode: str, messages, output_model, stats: CallStats) -> BaseModel:

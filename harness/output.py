@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -68,6 +68,8 @@ def prepare_resume(path: Path, retry_errors: bool = False) -> dict[str, str | No
 
     A torn last line (the process was killed mid-write) is cut off. With ``retry_errors``,
     error records are removed (the file is rewritten atomically) so those documents run again.
+    A document whose text changed since is run again and appended; its older record is
+    removed here, or by ``keep_last`` at the end of that run, so each id has one record.
     """
     if not path.exists():
         return {}
@@ -77,17 +79,44 @@ def prepare_resume(path: Path, retry_errors: bool = False) -> dict[str, str | No
         with path.open("r+b") as handle:
             handle.truncate(cut)
     done: dict[str, str | None] = {}
-    kept: list[str] = []
+    kept: dict[str, str] = {}
+    lines = 0
     for record in iter_results(path):
+        lines += 1
         if retry_errors and record.get("error"):
             continue
         done[record["doc_id"]] = record.get("text_sha256")
-        kept.append(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
-    if retry_errors:
-        temporary = path.with_name(path.name + ".tmp")
-        temporary.write_text("".join(kept), encoding="utf-8")
-        os.replace(temporary, path)
+        kept.pop(record["doc_id"], None)  # a later record of the same id replaces the earlier
+        kept[record["doc_id"]] = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+    if retry_errors or len(kept) != lines:
+        _rewrite(path, kept.values())
     return done
+
+
+def keep_last(path: Path, doc_ids: set[str]) -> None:
+    """Keep only the last record of each of ``doc_ids`` in ``path`` (documents run again)."""
+    if not doc_ids:
+        return
+    seen: set[str] = set()
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    kept = []
+    for line in reversed(lines):
+        try:
+            doc_id = json.loads(line).get("doc_id")
+        except (json.JSONDecodeError, AttributeError):
+            doc_id = None
+        if doc_id in doc_ids:
+            if doc_id in seen:
+                continue
+            seen.add(doc_id)
+        kept.append(line)
+    _rewrite(path, reversed(kept))
+
+
+def _rewrite(path: Path, lines: Iterable[str]) -> None:
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text("".join(lines), encoding="utf-8")
+    os.replace(temporary, path)
 
 
 def load_result(path: Path) -> list[Result]:

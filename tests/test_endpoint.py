@@ -11,6 +11,7 @@ import httpx2
 import openai
 import pytest
 
+from harness.decoding import decoding_schema
 from harness.endpoint import CallStats, Endpoint, is_refusal, is_transient, retry_after_s
 from harness.errors import ExtractionError, ModeRefusedError
 from openai_server import (
@@ -87,9 +88,6 @@ def test_connection_failures_and_timeouts_are_transient():
     assert not is_transient(ValueError("x")) and not is_refusal(ValueError("x"))
 
 
-TOOLS_BUG = pytest.mark.xfail(
-    strict=True, reason="harness/decoding.py drops the schema's root 'title', which instructor's "
-    "tools mode needs as the function name (KeyError: 'title')")
 
 
 # --- negotiation and accounting against a real server ------------------------------------------
@@ -131,7 +129,16 @@ async def test_a_mode_that_works_first_time_is_kept(endpoint_for):
     assert stats.mode == endpoint.mode == "json_schema" and stats.attempts == 1
 
 
-@TOOLS_BUG
+async def test_json_object_mode_sends_the_decoding_schema(endpoint_for):
+    with FakeOpenAI() as server:
+        endpoint = endpoint_for(server, mode="json_object")
+        for _ in range(2):
+            await endpoint.extract(messages(ARTICLE), Extraction)
+        await endpoint.aclose()
+    for call in server.completions:
+        assert call.body["response_format"] == {"type": "json_object", "schema": decoding_schema(Extraction)}
+
+
 async def test_every_mode_refused_says_to_set_harness_mode(endpoint_for):
     with FakeOpenAI(script(then=error(400, "response_format is not supported"))) as server:
         endpoint = endpoint_for(server, mode="auto")
@@ -141,7 +148,6 @@ async def test_every_mode_refused_says_to_set_harness_mode(endpoint_for):
     assert endpoint.mode is None  # nothing was accepted, so nothing is remembered
 
 
-@TOOLS_BUG
 async def test_tools_mode_sends_a_function_schema(endpoint_for):
     with FakeOpenAI() as server:
         endpoint = endpoint_for(server, mode="tools")
@@ -177,3 +183,15 @@ def test_callstats_add_sums_counts():
     a = CallStats(mode="json_object", attempts=2, prompt_tokens=10, completion_tokens=1, notes=["x"])
     a.add(CallStats(mode=None, attempts=3, prompt_tokens=5, completion_tokens=2, notes=["y"]))
     assert (a.mode, a.attempts, a.prompt_tokens, a.completion_tokens, a.notes) == ("json_object", 5, 15, 3, ["x", "y"])
+
+
+def test_context_too_long_is_not_a_mode_refusal():
+    import httpx2
+    import openai
+
+    request = httpx2.Request("POST", "http://x/v1/chat/completions")
+    response = httpx2.Response(400, request=request)
+    exc = openai.BadRequestError("This model's maximum context length is 8192 tokens", response=response, body=None)
+    assert not is_refusal(exc)
+    exc = openai.BadRequestError("response_format json_schema is not supported", response=response, body=None)
+    assert is_refusal(exc)

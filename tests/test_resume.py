@@ -57,7 +57,7 @@ def test_a_killed_batch_resumes_to_every_id_exactly_once(fake_server, cli_env, r
     assert 30 <= len(before) < 200
     assert [r.doc_id for r in before] == [d["id"] for d in docs[: len(before)]]
 
-    resumed = run_cli([*args, "--resume"], env)
+    resumed = run_cli([*args, "--resume", "--concurrency", "16"], env)  # the last flag wins
     assert resumed.returncode == 0, resumed.stderr
     skipped = int(resumed.stderr.split("--resume skipped ")[1].split()[0])
     final = read_jsonl(out)
@@ -84,7 +84,7 @@ def test_resume_cuts_a_torn_last_line(fake_server, cli_env, run_cli, tmp_path):
     assert [r["doc_id"] for r in read_jsonl(out)] == [d["id"] for d in docs]
 
 
-def test_retry_errors_reruns_only_the_error_records(fake_server, cli_env, run_cli, tmp_path):
+def test_retry_errors_reruns_only_the_error_records(fake_server, cli_env, run_cli, tmp_path, passes):
     docs = batch_documents(10, fault_every=(2, 5))  # doc-002 (429), doc-005 (429-no-header)...
     for doc in docs[::4]:
         doc["text"] += " FAULT:always-503"  # ...and these never get an answer on the first run
@@ -102,7 +102,7 @@ def test_retry_errors_reruns_only_the_error_records(fake_server, cli_env, run_cl
     before = len(fake_server.completions)
     again = run_cli(["extract", str(batch), "-o", str(out), "--resume", "--retry-errors"], env)
     assert again.returncode == 0, again.stderr
-    assert len(fake_server.completions) - before == len(failed)
+    assert len(fake_server.completions) - before == passes * len(failed)
     final = read_jsonl(out)
     assert sorted(r["doc_id"] for r in final) == sorted(d["id"] for d in docs)
     assert all(r["error"] is None for r in final)
@@ -122,3 +122,30 @@ def test_prepare_resume_reads_ids_and_hashes(tmp_path):
 def test_resume_needs_an_output_file(cli_env, run_cli, tmp_path):
     proc = run_cli(["extract", str(tmp_path), "--resume"], cli_env("http://127.0.0.1:9/v1"))
     assert proc.returncode == 2 and "--resume needs -o FILE" in proc.stderr
+
+
+def test_a_document_whose_text_changed_is_run_again_and_replaces_its_record(fake_server, cli_env,
+                                                                             run_cli, tmp_path):
+    docs = batch_documents(5, fault_every=())
+    batch = write_jsonl(tmp_path / "batch.jsonl", docs)
+    out = tmp_path / "out.jsonl"
+    env = cli_env(fake_server.base_url)
+    assert run_cli(["extract", str(batch), "-o", str(out)], env).returncode == 0
+    docs[1]["text"] = "A corrected story: the bridge in district 1 stays closed until June."
+    write_jsonl(batch, docs)
+
+    resumed = run_cli(["extract", str(batch), "-o", str(out), "--resume"], env)
+    assert resumed.returncode == 0 and "skipped 4 document(s)" in resumed.stderr
+    final = read_jsonl(out)
+    assert sorted(r["doc_id"] for r in final) == [d["id"] for d in docs]  # still one record each
+    [changed] = [r for r in final if r["doc_id"] == "doc-001"]
+    assert "stays closed" in changed["claims"][0]["content"]["text"]
+
+
+def test_prepare_resume_keeps_the_last_record_of_a_repeated_id(tmp_path):
+    out = tmp_path / "out.jsonl"
+    old, other, new = (Result(doc_id=i, text_sha256=h).model_dump_json()
+                       for i, h in (("a", "old"), ("b", "hb"), ("a", "new")))
+    out.write_text(f"{old}\n{other}\n{new}\n", encoding="utf-8")  # killed before it was tidied
+    assert prepare_resume(out) == {"a": "new", "b": "hb"}
+    assert out.read_text(encoding="utf-8") == f"{other}\n{new}\n"

@@ -17,7 +17,6 @@ A pair folder holds ``<doc_id>.txt`` and ``<doc_id>.gold.json`` per report (``Go
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import combinations
@@ -30,6 +29,7 @@ from schemas import GoldResult, Result
 
 from ..compare import ComparisonReport, compare
 from ..errors import FixtureError
+from .fixtures import load_json
 
 PAIRS_DIR = Path(__file__).resolve().parents[2] / "evals" / "pairs"
 
@@ -116,27 +116,18 @@ class Pair:
     texts: dict[str, str]
 
 
-def _json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise FixtureError(f"{path}: missing") from None
-    except json.JSONDecodeError as exc:
-        raise FixtureError(f"{path}: not valid JSON ({exc})") from None
-
-
 def load_pair(folder: Path) -> Pair:
     """A pair folder's gold Results (as Results), article texts and expected alignment."""
     folder = Path(folder)
     try:
-        expected = Expected.model_validate(_json(folder / "expected.json"))
+        expected = Expected.model_validate(load_json(folder / "expected.json"))
     except ValidationError as exc:
         raise FixtureError(f"{folder / 'expected.json'}: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from None
     results, texts = [], {}
     for doc_id in expected.docs:
         path = folder / f"{doc_id}.gold.json"
         try:
-            gold = GoldResult.model_validate(_json(path))
+            gold = GoldResult.model_validate(load_json(path))
         except ValidationError as exc:
             raise FixtureError(f"{path}: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from None
         if gold.doc_id != doc_id:

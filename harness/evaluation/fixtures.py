@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -50,7 +50,8 @@ class Fixture:
         return self.meta.id
 
 
-def _load_json(path: Path) -> object:
+def load_json(path: Path) -> Any:
+    """JSON from a file a person edits; a problem is a FixtureError naming the file."""
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -75,8 +76,8 @@ def load_fixture(folder: Path) -> Fixture:
         text = (folder / "article.txt").read_text(encoding="utf-8")
     except FileNotFoundError:
         raise FixtureError(f"{folder / 'article.txt'}: missing") from None
-    meta = _validate(FixtureMeta, _load_json(folder / "meta.json"), folder / "meta.json")
-    gold = _validate(GoldResult, _load_json(folder / "gold.json"), folder / "gold.json")
+    meta = _validate(FixtureMeta, load_json(folder / "meta.json"), folder / "meta.json")
+    gold = _validate(GoldResult, load_json(folder / "gold.json"), folder / "gold.json")
     if meta.id != folder.name or gold.doc_id != meta.id:
         raise FixtureError(
             f"{folder}: folder name, meta.json id and gold.json doc_id must agree "
