@@ -30,7 +30,7 @@ from .grounding import count_grounding, ground_spans
 from .merge import merge_extractions
 from .policy import apply_policy
 from .prompting import Pass, PromptTemplate
-from .refine import dedupe, link_claims, settle_quotes
+from .refine import dedupe, fix_speakers, join_adjacent, link_claims, settle_quotes
 
 @dataclass(frozen=True)
 class Options:
@@ -141,6 +141,8 @@ class Extractor:
         warnings += merge_warnings
         warnings += resolve_event_dates(merged.events, doc.published)
         warnings += dedupe(merged)
+        warnings += fix_speakers(merged)
+        warnings += join_adjacent(merged, doc.text)
         warnings += settle_quotes(merged, doc.text)
         warnings += apply_policy(merged, doc.text, drop_ungrounded=self.options.drop_ungrounded)
         link_claims(merged)

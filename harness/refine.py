@@ -4,11 +4,15 @@
   same words when unplaced) are removed, with a warning that counts them.
 - ``settle_quotes``: the article's quotation marks decide ``kind``: a claim whose content lies
   inside a quotation is ``direct``; one whose grounded words are outside any quotation is
-  ``indirect``; a content span that holds a quotation plus its frame ("X said, "...."") is
-  narrowed to the quoted words. Each change is reported in the warnings.
+  ``indirect`` (unless it is set off after "X said:" on its own lines, a block quote); a content
+  span that holds a quotation plus its frame ("X said, "...."") is narrowed to the quoted words. Each change is reported in the warnings.
+- ``join_adjacent``: one statement that the model cut into sentence-claims (same speaker, the
+  pieces next to each other with nothing but spaces, punctuation or quote marks between) is one
+  claim, as the labelling guidelines say.
+- ``fix_speakers``: a person's name given as ``role`` and a title given as ``name`` are swapped.
 - ``link_claims``: a claim with no ``event_ids`` is linked to the events whose evidence shares a
   sentence with it.
-Run ``dedupe`` and ``settle_quotes`` before the policy (misquote flags, claim evidence), and
+Run ``dedupe``, ``fix_speakers``, ``join_adjacent`` and ``settle_quotes`` before the policy (misquote flags, claim evidence), and
 ``link_claims`` after it.
 """
 
@@ -19,6 +23,12 @@ import re
 from schemas import Claim, Extraction, Grounding, Span
 
 QUOTE = re.compile(r"[\"“«„]([^\"“”«»„]{2,}?)[\"”»“]")
+BLOCK_QUOTE = re.compile(r":[ \t]*(?:\r?\n)+[ \t]*$")
+GAP = re.compile(r"[\s\"“”«»„',.;:]*")
+TITLE_WORDS = re.compile(
+    r"\b(minister|secretary|spokes(?:man|woman|person)|president|officials?|office|ministry|"
+    r"government|department|press|general|chairman|envoy|ambassador|commander|chief|leader|"
+    r"director|agency|council|army|police|statement|report)\b", re.I)
 
 
 def _key(span: Span | None) -> tuple | None:
@@ -83,6 +93,11 @@ def _settle(claim: Claim, quotes: list[tuple[int, int]], document: str) -> str |
         claim.kind = "direct"
         return (f"claim {claim.id}: content narrowed from the model's {end - start} characters "
                 f"to the quotation they hold ({words[:60]!r})")
+    if BLOCK_QUOTE.search(document[max(0, start - 8) : start]):
+        if claim.kind != "direct":  # "X said:" then the statement itself, as in press releases
+            claim.kind = "direct"
+            return f"claim {claim.id}: a statement set off after a colon: kind set to direct"
+        return None
     if claim.kind == "direct" and content.grounding == Grounding.exact:
         claim.kind = "indirect"
         return f"claim {claim.id}: words are in the article but not inside quotation marks: kind set to indirect"
@@ -93,6 +108,47 @@ def settle_quotes(extraction: Extraction, document: str) -> list[str]:
     quotes = quotations(document)
     notes = (_settle(claim, quotes, document) for claim in extraction.claims)
     return [note for note in notes if note]
+
+
+def _titleish(value: str | None) -> bool:
+    return bool(value and TITLE_WORDS.search(value))
+
+
+def fix_speakers(extraction: Extraction) -> list[str]:
+    warnings = []
+    for claim in extraction.claims:
+        speaker = claim.speaker
+        if _titleish(speaker.name) and speaker.role and not _titleish(speaker.role):
+            speaker.name, speaker.role = speaker.role, speaker.name
+            warnings.append(f"claim {claim.id}: speaker name and role swapped ({speaker.name!r}, {speaker.role!r})")
+    return warnings
+
+
+def _speaker_key(claim: Claim) -> str:
+    return " ".join((claim.speaker.name or claim.speaker.role or "").lower().split())
+
+
+def join_adjacent(extraction: Extraction, document: str) -> list[str]:
+    placed = sorted(
+        (c for c in extraction.claims if c.content.start is not None and c.content.grounding == Grounding.exact),
+        key=lambda c: c.content.start,
+    )
+    absorbed: set[str] = set()
+    warnings = []
+    current = None
+    for claim in placed:
+        if (current is not None and _speaker_key(claim) == _speaker_key(current)
+                and current.content.end <= claim.content.start
+                and GAP.fullmatch(document[current.content.end : claim.content.start])):
+            start, end = current.content.start, claim.content.end
+            current.content = Span(text=document[start:end], start=start, end=end, grounding=Grounding.exact)
+            current.event_ids = list(dict.fromkeys(current.event_ids + claim.event_ids))
+            absorbed.add(claim.id)
+            warnings.append(f"claim {claim.id} joined to claim {current.id}: one statement, cut in pieces")
+            continue
+        current = claim
+    extraction.claims = [c for c in extraction.claims if c.id not in absorbed]
+    return warnings
 
 
 def _overlaps(a: Span, b: Span) -> bool:

@@ -8,15 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.compare import (
-    ComparisonReport,
-    compare,
-    compare_main,
-    figures,
-    load_results,
-    names_same,
-    speaker_relation,
-)
+from harness.compare import ComparisonReport, compare, compare_main, load_results
+from harness.compare_match import figures, names_same, speaker_relation
 from harness.compare_html import render_comparison
 from harness.errors import InputError
 from harness.evaluation.compare_scoring import PAIRS_DIR, iter_pairs, load_pair

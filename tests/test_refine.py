@@ -6,7 +6,7 @@ from pathlib import Path
 
 from harness.grounding import ground_spans
 from harness.policy import apply_policy
-from harness.refine import dedupe, link_claims, quotations, settle_quotes
+from harness.refine import dedupe, fix_speakers, join_adjacent, link_claims, quotations, settle_quotes
 from schemas import Extraction
 
 ARTICLE = (Path(__file__).resolve().parents[1] / "evals/fixtures/seed-000-tower22/article.txt").read_text()
@@ -75,3 +75,23 @@ def test_claims_linked_to_events_in_their_sentence():
 def test_quotations_found_with_curly_and_straight_marks():
     text = 'He said "one thing" and then “another thing” too.'
     assert [text[a:b] for a, b in quotations(text)] == ["one thing", "another thing"]
+
+
+def test_statement_cut_in_sentences_is_joined_and_block_quote_is_direct():
+    text = ("The Minister said:\n\nThe attack was horrific. It violated the peace.\n\nThe UK stands by Iraq.\n"
+            "Others said the attack was planned.")
+    extraction = Extraction.model_validate({"claims": [
+        claim("c1", "The attack was horrific.", name="Foreign Office Minister"),
+        claim("c2", "It violated the peace.", name="Foreign Office Minister"),
+        claim("c3", "The UK stands by Iraq.", name="Foreign Office Minister"),
+        claim("c4", "the attack was planned", name="Others")]})
+    for c in extraction.claims:
+        c.speaker.role = "Tobias Ellwood" if c.id != "c4" else None
+    ground_spans(extraction, text)
+    assert fix_speakers(extraction)[0].startswith("claim c1: speaker name and role swapped")
+    join_adjacent(extraction, text)
+    settle_quotes(extraction, text)
+    first = extraction.claims[0]
+    assert [c.id for c in extraction.claims] == ["c1", "c4"]
+    assert first.content.text == "The attack was horrific. It violated the peace.\n\nThe UK stands by Iraq."
+    assert first.speaker.name == "Tobias Ellwood" and first.kind == "direct"

@@ -96,8 +96,8 @@ def compare_to_baseline(
     if model not in models:
         known = ", ".join(sorted(models)) or "none"
         raise FixtureError(
-            f"baseline has no entry for model {model!r} (has: {known}); record one with "
-            "update_baseline (the eval command's baseline update) before gating on it"
+            f"baseline has no entry for model {model!r} (has: {known}); write one with "
+            "python -m harness eval --update-baseline before gating on it"
         )
     recorded, current = models[model], metrics_of(summary)
     rows = tuple(
@@ -130,17 +130,30 @@ def render_diff(result: GateResult, width: int = 100) -> str:
 
 
 def update_baseline(
-    baseline: Mapping[str, object], model: str, summary: Mapping[str, object]
+    baseline: Mapping[str, object], model: str, summary: Mapping[str, object],
+    fixtures: Sequence[str] | None = None,
 ) -> dict[str, object]:
-    """A new baseline with ``model``'s numeric metrics replaced by this run's (input untouched)."""
+    """A new baseline with ``model``'s numeric metrics replaced by this run's (input untouched).
+
+    ``fixtures`` names the fixtures the scores cover (those recorded for that model)."""
     numbers = {k: v for k, v in metrics_of(summary).items() if isinstance(v, int | float)}
     models = dict(baseline.get("models") or {})  # type: ignore[call-overload]
     models[model] = numbers
+    covered = dict(baseline.get("fixtures") or {})  # type: ignore[call-overload]
+    if fixtures is not None:
+        covered[model] = sorted(fixtures)
     return {
         "models": models,
+        "fixtures": covered,
         "tolerance": dict(baseline.get("tolerance") or _DEFAULT_TOLERANCES),  # type: ignore
         "headline": list(headline_of(baseline)),
     }
+
+
+def fixtures_of(baseline: Mapping[str, object], model: str) -> list[str] | None:
+    """The fixtures ``model``'s baseline covers, or None when it does not say (all of them)."""
+    covered = baseline.get("fixtures") or {}
+    return list(covered[model]) if isinstance(covered, dict) and model in covered else None
 
 
 def pass_rate(runs: Sequence[Mapping[str, object]], metric: str, threshold: float) -> float:

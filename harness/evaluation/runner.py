@@ -23,7 +23,9 @@ from ..prompting import PromptTemplate
 from ..session import open_endpoint
 from .cassettes import RECORD_HINT, STALE_MARKER, cassette_path, use_cassette
 from .fixtures import FIXTURES_DIR, Fixture, iter_fixtures
-from .gate import compare_to_baseline, load_baseline, render_diff, save_baseline, update_baseline
+from .gate import (
+    compare_to_baseline, fixtures_of, load_baseline, render_diff, save_baseline, update_baseline,
+)
 from .report import render_text, summary_to_dict, write_reports
 from .scoring import aggregate, score_document
 
@@ -73,8 +75,7 @@ async def run_fixtures(fixtures: list[Fixture], settings: Settings, *, live: boo
         for fixture in fixtures:
             path = cassette_path(model, template.name, template.sha256, fixture.id)
             if not path.is_file():
-                run.missing.append(fixture.id)
-                run.stale[fixture.id] = f"no cassette at {path}; {RECORD_HINT}"
+                run.missing.append(fixture.id)  # not recorded for this model and prompt
                 continue
             result = await _run_one(replay, REPLAY_URL, model, template, fixture, path, "none")
             _note_stale(run, fixture.id, path, result)
@@ -99,8 +100,21 @@ def _note_stale(run: EvalRun, fixture_id: str, path: Path, result: Result) -> No
         )
 
 
+def scored(run: EvalRun, fixtures: list[Fixture]) -> list[Fixture]:
+    """The fixtures a run speaks for: those it has a Result for, or a stale cassette."""
+    return [f for f in fixtures if f.id in run.results or f.id in run.stale]
+
+
+def check_coverage(run: EvalRun, baseline: dict) -> list[str]:
+    """Problems: fixtures the baseline covers for this model that have no recording now."""
+    covered = fixtures_of(baseline, run.model)
+    missing = [f for f in run.missing if covered is None or f in covered]
+    return [f"{f}: no cassette for {run.model} with prompt {run.prompt}-{run.prompt_sha256[:12]} "
+            f"(the prompt or schema changed, or it was never recorded); {RECORD_HINT}" for f in missing]
+
+
 def score_run(run: EvalRun, fixtures: list[Fixture]):
-    docs = [score_document(run.results.get(f.id), f.gold, f.text) for f in fixtures]
+    docs = [score_document(run.results.get(f.id), f.gold, f.text) for f in scored(run, fixtures)]
     return aggregate(docs), docs
 
 
@@ -113,8 +127,13 @@ def eval_main(args, settings: Settings) -> int:
     runs = [asyncio.run(run_fixtures(fixtures, settings, live=args.live, record=args.record))
             for _ in range(max(1, args.repeat if args.live else 1))]
     run = runs[-1]
-    for fixture_id, message in run.stale.items():
-        print(f"harness eval: {fixture_id}: {message}", file=sys.stderr)
+    baseline = load_baseline(BASELINE)
+    problems = [f"{k}: {v}" for k, v in run.stale.items()]
+    problems += [] if args.update_baseline else check_coverage(run, baseline)
+    for problem in problems:
+        print(f"harness eval: {problem}", file=sys.stderr)
+    if not run.results:
+        raise HarnessError(f"nothing to score: no fixture has a recording for {run.model}; {RECORD_HINT}")
     summary, docs = score_run(run, fixtures)
     texts = {f.id: f.text for f in fixtures}
     preds = {k: v for k, v in run.results.items() if v.error is None}
@@ -122,9 +141,9 @@ def eval_main(args, settings: Settings) -> int:
     write_reports(args.out, summary, docs, texts, preds, golds)
     print(render_text(summary, docs))
     report = summary_to_dict(summary, docs)
-    baseline = load_baseline(BASELINE)
     if args.update_baseline:
-        save_baseline(BASELINE, update_baseline(baseline, run.model, report))
+        recorded = [f for f in run.results if f not in run.stale]
+        save_baseline(BASELINE, update_baseline(baseline, run.model, report, recorded))
         print(f"harness eval: baseline for {run.model} written to {BASELINE}")
         return 0
     gate = compare_to_baseline(report, baseline, run.model)
@@ -134,4 +153,4 @@ def eval_main(args, settings: Settings) -> int:
                      for r in runs)
         print(f"harness eval: gate passed in {passed}/{len(runs)} live runs")
     print(f"harness eval: reports in {args.out}/ (report.txt, report.json, report.html)")
-    return 0 if gate.passed and not run.stale else 1
+    return 0 if gate.passed and not problems else 1
