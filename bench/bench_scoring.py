@@ -11,8 +11,12 @@ offsets. Longer articles and larger item counts are built by concatenating the f
 - grounding: ``--articles`` (1,000) fixture articles grounded, one fresh prediction each;
 - growth: both again over article length (items fixed) and item count (length fixed).
 
-Time is measured without tracemalloc; peak memory (tracemalloc, Python allocations only) in a
-second pass over the same data, scores kept as ``aggregate`` needs them.
+Time is this process's CPU time (``time.process_time``; the machine may be shared, so wall time
+would measure the neighbours), measured without tracemalloc; wall time is reported beside it.
+Peak memory is tracemalloc's peak (Python allocations only) in a second pass, scores kept as
+``aggregate`` needs them; for the 10,000 scoring pairs that pass covers ``--traced-pairs``
+(1,000: tracemalloc slows scoring several times) and the process's RSS high-water growth over
+the untraced full run (``ru_maxrss``, predictions built beforehand) is reported too.
 
     python bench/bench_scoring.py [--pairs 10000] [--articles 1000] [--json bench/out/scoring.json]
 """
@@ -22,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import resource
 import time
 import tracemalloc
 from collections.abc import Callable, Sequence
@@ -137,9 +142,15 @@ def as_prediction(gold: GoldResult, rng: random.Random, perturb: bool = True, cl
 
 
 def _timed(run: Callable[[], Any]) -> tuple[Any, float]:
-    started = time.perf_counter()
+    """``run()`` and the CPU seconds it took (wall time in ``_timed.wall_s``)."""
+    cpu, wall = time.process_time(), time.perf_counter()
     value = run()
-    return value, time.perf_counter() - started
+    _timed.wall_s = time.perf_counter() - wall  # type: ignore[attr-defined]
+    return value, time.process_time() - cpu
+
+
+def _maxrss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _peak_mib(run: Callable[[], Any]) -> float:
@@ -151,16 +162,18 @@ def _peak_mib(run: Callable[[], Any]) -> float:
         tracemalloc.stop()
 
 
-def bench_scoring(cases: Sequence[Case], pairs: int, seed: int) -> dict[str, Any]:
+def bench_scoring(cases: Sequence[Case], pairs: int, traced: int, seed: int) -> dict[str, Any]:
     rng = random.Random(seed)
     work = [(as_prediction(c.gold, rng), c.gold, c.text) for c in (cases[i % len(cases)] for i in range(pairs))]
 
-    def run() -> Any:
-        return aggregate([score_document(p, g, t) for p, g, t in work])
+    def run(n: int) -> Any:
+        return aggregate([score_document(p, g, t) for p, g, t in work[:n]])
 
-    _, seconds = _timed(run)
-    return {"pairs": pairs, "seconds": seconds, "ms_per_pair": 1000 * seconds / pairs,
-            "peak_mib": _peak_mib(run),
+    rss_before = _maxrss_mib()
+    _, seconds = _timed(lambda: run(pairs))
+    return {"pairs": pairs, "seconds": seconds, "wall_s": _timed.wall_s,  # type: ignore[attr-defined]
+            "ms_per_pair": 1000 * seconds / pairs, "rss_growth_mib": _maxrss_mib() - rss_before,
+            "traced_pairs": min(traced, pairs), "peak_mib": _peak_mib(lambda: run(traced)),
             "items_per_pair": sum(len(g.events) + len(g.claims) for _p, g, _t in work) / pairs}
 
 
@@ -172,7 +185,8 @@ def bench_grounding(cases: Sequence[Case], articles: int, seed: int) -> dict[str
     spans = sum(sum(1 for _ in iter_spans(p)) for p, _t in work)
     counts, seconds = _timed(lambda: [ground_spans(p, t) for p, t in work])
     again = make()
-    return {"articles": articles, "spans": spans, "seconds": seconds, "ms_per_article": 1000 * seconds / articles,
+    return {"articles": articles, "spans": spans, "seconds": seconds, "wall_s": _timed.wall_s,  # type: ignore[attr-defined]
+            "ms_per_article": 1000 * seconds / articles,
             "exact": sum(c.exact for c in counts), "fuzzy": sum(c.fuzzy for c in counts),
             "none": sum(c.none for c in counts),
             "peak_mib": _peak_mib(lambda: [ground_spans(p, t) for p, t in again])}
@@ -202,25 +216,28 @@ def growth(cases: Sequence[Case], sizes: Sequence[tuple[int, int]], repeat: int,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pairs", type=int, default=10_000)
+    parser.add_argument("--traced-pairs", type=int, default=1_000, help="pairs scored under tracemalloc")
     parser.add_argument("--articles", type=int, default=1_000)
     parser.add_argument("--repeat", type=int, default=5, help="runs per growth size")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", type=Path, default=OUT / "scoring.json")
     args = parser.parse_args()
     cases = fixture_cases()
-    scoring = bench_scoring(cases, args.pairs, args.seed)
+    scoring = bench_scoring(cases, args.pairs, args.traced_pairs, args.seed)
     print(f"scoring: {scoring['pairs']} pairs ({scoring['items_per_pair']:.1f} gold items each) in "
-          f"{scoring['seconds']:.2f} s = {scoring['ms_per_pair']:.3f} ms/pair; peak {scoring['peak_mib']:.1f} MiB",
-          flush=True)
+          f"{scoring['seconds']:.2f} CPU s ({scoring['wall_s']:.2f} wall) = {scoring['ms_per_pair']:.3f} "
+          f"CPU ms/pair; RSS high-water growth {scoring['rss_growth_mib']:.1f} MiB; tracemalloc peak "
+          f"{scoring['peak_mib']:.1f} MiB over {scoring['traced_pairs']} pairs", flush=True)
     grounding = bench_grounding(cases, args.articles, args.seed)
     print(f"grounding: {grounding['articles']} articles, {grounding['spans']} spans "
           f"(exact {grounding['exact']}, fuzzy {grounding['fuzzy']}, none {grounding['none']}) in "
-          f"{grounding['seconds']:.2f} s = {grounding['ms_per_article']:.3f} ms/article; "
+          f"{grounding['seconds']:.2f} CPU s ({grounding['wall_s']:.2f} wall) = "
+          f"{grounding['ms_per_article']:.3f} CPU ms/article; "
           f"peak {grounding['peak_mib']:.1f} MiB", flush=True)
     by_length = growth(cases, [(1_500, 8), (5_000, 8), (20_000, 8), (80_000, 8)], args.repeat, args.seed)
     by_items = growth(cases, [(5_000, 2), (5_000, 8), (5_000, 32), (5_000, 64)], args.repeat, args.seed)
     header = (f"{'chars':>7} {'events':>6} {'claims':>6} {'spans':>5} {'score ms':>9} {'score peak KiB':>14} "
-              f"{'ground ms':>9} {'ground peak KiB':>15}")
+              f"{'ground ms':>9} {'ground peak KiB':>15}   (ms: CPU per call)")
     for title, rows in (("by article length", by_length), ("by item count", by_items)):
         print(f"\n{title}\n{header}")
         for r in rows:

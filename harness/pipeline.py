@@ -89,19 +89,8 @@ class Extractor:
         outcomes = await asyncio.gather(
             *(self._run_pass(p, shown, doc, stats) for p in passes), return_exceptions=True
         )
-        outputs = []
-        for pass_, outcome in zip(passes, outcomes):
-            if isinstance(outcome, LocalServerError) or not isinstance(outcome, (BaseModel, HarnessError)):
-                raise outcome  # a dead server, or a bug
-            if isinstance(outcome, HarnessError):
-                if len(passes) == 1:
-                    raise outcome
-                warnings.append(f"{pass_.name} pass failed on characters {chunk.start}-{chunk.end}: "
-                                f"{outcome.kind}: {outcome}")
-            else:
-                outputs.append(outcome)
-        if not outputs:
-            raise outcomes[0]
+        labels = [(f"{p.name} pass", f" (characters {chunk.start}-{chunk.end})") for p in passes]
+        outputs = gathered(outcomes, labels, warnings)
         extraction = self.template.combine(outputs)
         ground_spans(extraction, doc.text, window=(chunk.start, chunk.end), exclude=furniture)
         return extraction
@@ -120,23 +109,8 @@ class Extractor:
             *(self._extract_chunk(doc, chunk, furniture, stats, warnings) for chunk in chunks),
             return_exceptions=True,
         )
-        parts, failures = [], []
-        for chunk, outcome in zip(chunks, outcomes):
-            if isinstance(outcome, LocalServerError):
-                raise outcome  # no point in the other chunks' results
-            if isinstance(outcome, HarnessError):
-                failures.append(outcome)
-                if len(chunks) > 1:
-                    warnings.append(
-                        f"chunk {chunk.index + 1}/{len(chunks)} (characters {chunk.start}-{chunk.end}) "
-                        f"failed: {outcome.kind}: {outcome}"
-                    )
-            elif isinstance(outcome, BaseException):
-                raise outcome
-            else:
-                parts.append(outcome)
-        if not parts:
-            raise failures[0]
+        labels = [(f"chunk {c.index + 1}/{len(chunks)}", f" (characters {c.start}-{c.end})") for c in chunks]
+        parts = gathered(outcomes, labels, warnings)
         merged, merge_warnings = merge_extractions(parts) if len(parts) > 1 else (parts[0], [])
         warnings += merge_warnings
         warnings += resolve_event_dates(merged.events, doc.published)
@@ -167,6 +141,26 @@ class Extractor:
             return error_record(item.id, exc.kind, str(exc), item, self._provenance(stats, 0))
         except Exception as exc:  # noqa: BLE001 - a bug must not cost the rest of the batch
             return error_record(item.id, "InternalError", f"{type(exc).__name__}: {exc}", item)
+
+
+def gathered(outcomes: list, labels: list[tuple[str, str]], warnings: list[str]) -> list:
+    """The outputs of parts run together, in order. When some parts failed with a HarnessError,
+    each is a warning ("<name> failed: <error> (<where>)") and the rest go on; when all failed, the
+    first failure is raised; a dead embedded server or a bug is raised at once."""
+    kept, failed = [], []
+    for (name, where), outcome in zip(labels, outcomes):
+        if isinstance(outcome, LocalServerError) or (
+            isinstance(outcome, BaseException) and not isinstance(outcome, HarnessError)
+        ):
+            raise outcome
+        if isinstance(outcome, HarnessError):
+            failed.append((name, where, outcome))
+        else:
+            kept.append(outcome)
+    if not kept:
+        raise failed[0][2]
+    warnings += [f"{name} failed: {exc.kind}: {exc}{where}" for name, where, exc in failed]
+    return kept
 
 
 def error_record(doc_id: str, kind: str, message: str, doc: Document | None = None,
