@@ -32,6 +32,7 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait
 from .config import Settings, redact_url
 from .decoding import decoding_model
 from .errors import EndpointError, ExtractionError, ModeRefusedError
+from .salvage import completion_text, salvage
 
 # Strongest first: what ``auto`` tries, in order.
 MODES: dict[str, instructor.Mode] = {
@@ -297,8 +298,24 @@ class Endpoint:
                         **self._request_options(mode, output_model),
                     )
         except Exception as exc:  # noqa: BLE001 - every failure becomes one of ours
+            rescued = self._salvage(exc, output_model, stats)
+            if rescued is not None:
+                return rescued
             raise self._translate(exc, mode) from exc
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _salvage(self, exc: BaseException, output_model: type[BaseModel], stats: CallStats) -> BaseModel | None:
+        """The complete items of an answer cut off at max_tokens, with a note saying so."""
+        if type(exc).__name__ != "IncompleteOutputException":
+            return None
+        found = salvage(completion_text(getattr(exc, "last_completion", None)), output_model)
+        if found is None:
+            return None
+        stats.notes.append(
+            f"output cut off at max_tokens={self.settings.max_tokens} (finish_reason=length): kept "
+            f"{found.kept} complete item(s), dropped {found.dropped} unfinished or invalid"
+        )
+        return found.output
 
     def _wait(self, retry_state: Any) -> float:
         exc = retry_state.outcome.exception() if retry_state.outcome else None

@@ -17,6 +17,7 @@ from harness.endpoint import Endpoint
 from harness.pipeline import Extractor
 from harness.prompting import PromptTemplate
 from openai_server import (
+    Action,
     USAGE, bad_schema, drop, empty_choices, error, hang, not_json, ok, per_pass, refusal,
     refusing_json_schema, slow, truncated,
 )
@@ -231,3 +232,19 @@ async def test_one_failing_pass_keeps_the_other_with_a_warning(fake_server, extr
     assert result.events and not result.claims
     assert any(w.startswith("claims pass failed") and "EndpointError" in w for w in result.warnings)
     assert len(of_pass(calls, "claims")) == 2 and len(of_pass(calls, "events")) == 1
+
+
+async def test_a_runaway_answer_keeps_its_complete_items(fake_server, extract, seed_article):
+    """A loop cut off at max_tokens: the claims written before the cut are kept, with a warning."""
+    sentences = ["We've seen those reports.", "We're not looking to escalate here."]
+    claims = [{"id": f"c{i}", "content": s, "kind": "direct", "speaker": {"name": "Pat Ryder"}, "cue": "said"}
+              for i, s in enumerate(sentences, 1)]
+    looping = json.dumps({"claims": claims + [claims[1]] * 5})[:-40]  # repeats, then cut mid-item
+    fake_server.policy = lambda request: (
+        Action("ok", content=looping, finish_reason="length") if request.pass_name == "claims" else ok()
+    )
+    result, calls = await extract(seed_article)
+    assert result.error is None and len(calls) == 2  # no re-ask: the cut is not a validation error
+    assert [c.content.text for c in result.claims] == sentences  # repeats removed, cut item dropped
+    assert any("cut off at max_tokens" in w and "kept 6 complete item(s)" in w for w in result.warnings)
+    assert any("repeated claim(s) removed" in w for w in result.warnings)
