@@ -11,16 +11,27 @@ import json
 import time
 
 import pytest
+from openai_server import (
+    USAGE,
+    Action,
+    bad_schema,
+    drop,
+    empty_choices,
+    error,
+    hang,
+    not_json,
+    ok,
+    per_pass,
+    refusal,
+    refusing_json_schema,
+    slow,
+    truncated,
+)
 
 from harness.documents import Document
 from harness.endpoint import Endpoint
 from harness.pipeline import Extractor
 from harness.prompting import PromptTemplate
-from openai_server import (
-    Action,
-    USAGE, bad_schema, drop, empty_choices, error, hang, not_json, ok, per_pass, refusal,
-    refusing_json_schema, slow, truncated,
-)
 
 
 @pytest.fixture
