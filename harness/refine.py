@@ -85,7 +85,8 @@ def _settle(claim: Claim, quotes: list[tuple[int, int]], document: str) -> str |
             claim.kind = "direct"
             return f"claim {claim.id}: content is inside quotation marks: kind set to direct"
         return None
-    held = [q for q in quotes if start <= q[0] - 1 and q[1] + 1 <= end]
+    # quotations that open inside the span (the model may stop before the closing mark)
+    held = [q for q in quotes if start <= q[0] - 1 and q[1] <= end + 1]
     if held:
         q_start, q_end = max(held, key=lambda q: q[1] - q[0])
         words = document[q_start:q_end]

@@ -95,3 +95,13 @@ def test_statement_cut_in_sentences_is_joined_and_block_quote_is_direct():
     assert [c.id for c in extraction.claims] == ["c1", "c4"]
     assert first.content.text == "The attack was horrific. It violated the peace.\n\nThe UK stands by Iraq."
     assert first.speaker.name == "Tobias Ellwood" and first.kind == "direct"
+
+
+def test_sentence_cut_before_the_closing_mark_is_still_narrowed():
+    sentence = ('In an official statement, Kataib Hezbollah stated, "We are announcing the suspension of military '
+                'and security operations against the occupation forces (US troops) in order to prevent '
+                'embarrassment to the Iraqi government.')
+    extraction = grounded(claims=[claim("c1", sentence, name="Kataib Hezbollah")])
+    settle_quotes(extraction, ARTICLE)
+    assert extraction.claims[0].content.text.startswith("We are announcing the suspension")
+    assert extraction.claims[0].kind == "direct"
