@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from pytest_recording.network import blocking_context
 
 from harness.config import Settings
 from harness.evaluation.cassettes import vcr_config as harness_vcr_config
@@ -30,4 +31,9 @@ def eval_run(request, fixtures):
     record_mode = request.config.getoption("--record-mode", default="none") or "none"
     live = record_mode not in ("none",)
     settings = Settings.from_env()
-    return asyncio.run(run_fixtures(fixtures, settings, live=live, record=live))
+    if live:
+        return asyncio.run(run_fixtures(fixtures, settings, live=True, record=True))
+    # Replay with every socket blocked (pytest-recording's guard): a request that is not in its
+    # cassette must fail, never reach a server.
+    with blocking_context(allowed_hosts=[]):
+        return asyncio.run(run_fixtures(fixtures, settings))
