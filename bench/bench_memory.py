@@ -48,18 +48,36 @@ def count_lines(path: Path) -> int:
         return 0
 
 
-def extract_command(jsonl: Path, out: Path, url: str, concurrency: int) -> tuple[list[str], dict[str, str]]:
-    env = os.environ | {"HARNESS_BASE_URL": url, "HARNESS_MODEL": "fake-model", "HARNESS_MODE": "json_schema",
-                        "HARNESS_CHUNK_CHARS": "6000", "HARNESS_TIMEOUT": "60"}
-    return [sys.executable, "-m", "harness", "extract", str(jsonl), "-o", str(out),
-            "--concurrency", str(concurrency)], env
+def extract_command(
+    jsonl: Path, out: Path, url: str, concurrency: int
+) -> tuple[list[str], dict[str, str]]:
+    env = os.environ | {
+        "HARNESS_BASE_URL": url,
+        "HARNESS_MODEL": "fake-model",
+        "HARNESS_MODE": "json_schema",
+        "HARNESS_CHUNK_CHARS": "6000",
+        "HARNESS_TIMEOUT": "60",
+    }
+    return [
+        sys.executable,
+        "-m",
+        "harness",
+        "extract",
+        str(jsonl),
+        "-o",
+        str(out),
+        "--concurrency",
+        str(concurrency),
+    ], env
 
 
 def peak_rss(jsonl: Path, out: Path, url: str, concurrency: int) -> dict[str, Any]:
     """Run once, reaped with ``os.wait4``: the peak RSS of that child process alone."""
     command, env = extract_command(jsonl, out, url, concurrency)
     started = time.perf_counter()
-    proc = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     samples = []
     while True:
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -67,17 +85,29 @@ def peak_rss(jsonl: Path, out: Path, url: str, concurrency: int) -> dict[str, An
             break
         rss = rss_kib(proc.pid)
         if rss is not None:
-            samples.append({"t_s": round(time.perf_counter() - started, 2), "docs_done": count_lines(out),
-                            "rss_mib": round(rss / 1024, 1)})
+            samples.append(
+                {
+                    "t_s": round(time.perf_counter() - started, 2),
+                    "docs_done": count_lines(out),
+                    "rss_mib": round(rss / 1024, 1),
+                }
+            )
         time.sleep(2.0)
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return {"wall_s": time.perf_counter() - started, "exit": proc.returncode,
-            "peak_rss_mib": usage.ru_maxrss / 1024, "cpu_s": usage.ru_utime + usage.ru_stime,
-            "results": count_lines(out), "samples": samples}
+    return {
+        "wall_s": time.perf_counter() - started,
+        "exit": proc.returncode,
+        "peak_rss_mib": usage.ru_maxrss / 1024,
+        "cpu_s": usage.ru_utime + usage.ru_stime,
+        "results": count_lines(out),
+        "samples": samples,
+    }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--docs", type=int, nargs="+", default=[1_000, 10_000])
     parser.add_argument("--chars", type=int, default=1_500)
     parser.add_argument("--delay", type=float, default=0.02)
@@ -89,20 +119,35 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, delayed_server(args.delay) as (url, _pid):
         work = Path(tmp)
         big = write_jsonl(docs, work / "big.jsonl")
-        print(f"{'docs':>6} {'input MiB':>9} {'exit':>4} {'results':>7} {'wall s':>7} {'docs/s':>6} "
-              f"{'CPU ms/doc':>10} {'peak RSS MiB':>12}")
+        print(
+            f"{'docs':>6} {'input MiB':>9} {'exit':>4} {'results':>7} {'wall s':>7} {'docs/s':>6} "
+            f"{'CPU ms/doc':>10} {'peak RSS MiB':>12}"
+        )
         for count in sorted(args.docs):
-            jsonl = big if count == len(docs) else write_jsonl(docs[:count], work / f"docs-{count}.jsonl")
+            jsonl = (
+                big
+                if count == len(docs)
+                else write_jsonl(docs[:count], work / f"docs-{count}.jsonl")
+            )
             row = peak_rss(jsonl, work / f"out-{count}.jsonl", url, args.concurrency)
-            row |= {"docs": count, "input_mib": jsonl.stat().st_size / 2**20, "chars": args.chars,
-                    "delay_s": args.delay, "concurrency": args.concurrency}
+            row |= {
+                "docs": count,
+                "input_mib": jsonl.stat().st_size / 2**20,
+                "chars": args.chars,
+                "delay_s": args.delay,
+                "concurrency": args.concurrency,
+            }
             rows.append(row)
-            print(f"{count:>6} {row['input_mib']:>9.1f} {row['exit']:>4} {row['results']:>7} {row['wall_s']:>7.1f} "
-                  f"{count / row['wall_s']:>6.1f} {1000 * row['cpu_s'] / count:>10.2f} {row['peak_rss_mib']:>12.1f}",
-                  flush=True)
+            print(
+                f"{count:>6} {row['input_mib']:>9.1f} {row['exit']:>4} {row['results']:>7} {row['wall_s']:>7.1f} "
+                f"{count / row['wall_s']:>6.1f} {1000 * row['cpu_s'] / count:>10.2f} {row['peak_rss_mib']:>12.1f}",
+                flush=True,
+            )
     if len(rows) > 1:
-        print(f"peak RSS ratio {rows[-1]['docs']} / {rows[0]['docs']} documents: "
-              f"{rows[-1]['peak_rss_mib'] / rows[0]['peak_rss_mib']:.2f}")
+        print(
+            f"peak RSS ratio {rows[-1]['docs']} / {rows[0]['docs']} documents: "
+            f"{rows[-1]['peak_rss_mib'] / rows[0]['peak_rss_mib']:.2f}"
+        )
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({"rows": rows}, indent=2), encoding="utf-8")
 

@@ -37,11 +37,16 @@ from typing import Any
 from harness.evaluation.fixtures import iter_fixtures, iter_spans
 from harness.evaluation.scoring import aggregate, score_document
 from harness.grounding import ground_spans
-from schemas import Claim, Event, Extraction, GoldResult, Span
+from schemas import Claim, Event, Extraction, GoldResult
 
 OUT = Path(__file__).resolve().parent / "out"
-EVENT_TYPES = ("strategic.other", "battle.armed_clash", "explosion.shelling_artillery_missile",
-               "violence_against_civilians.attack", "protest.peaceful")
+EVENT_TYPES = (
+    "strategic.other",
+    "battle.armed_clash",
+    "explosion.shelling_artillery_missile",
+    "violence_against_civilians.attack",
+    "protest.peaceful",
+)
 
 
 @dataclass(frozen=True)
@@ -83,8 +88,11 @@ def combined_case(cases: Sequence[Case], chars: int, events: int, claims: int) -
         all_claims += [_shifted(c, size, suffix) for c in case.gold.claims]
         parts.append(case.text)
         size += len(case.text) + 2
-    gold = GoldResult(doc_id=f"synthetic-{chars}-{events}-{claims}",
-                      events=_spread(all_events, events), claims=_spread(all_claims, claims))
+    gold = GoldResult(
+        doc_id=f"synthetic-{chars}-{events}-{claims}",
+        events=_spread(all_events, events),
+        claims=_spread(all_claims, claims),
+    )
     return Case("\n\n".join(parts), gold)
 
 
@@ -109,7 +117,9 @@ def _retype(text: str, rng: random.Random) -> str:
     return " ".join(words)
 
 
-def as_prediction(gold: GoldResult, rng: random.Random, perturb: bool = True, clear: float = 0.5) -> Extraction:
+def as_prediction(
+    gold: GoldResult, rng: random.Random, perturb: bool = True, clear: float = 0.5
+) -> Extraction:
     """A model-like prediction: gold items dropped/renamed/duplicated, spans without offsets."""
     events = [e.model_copy(deep=True) for e in gold.events]
     claims = [c.model_copy(deep=True) for c in gold.claims]
@@ -164,35 +174,57 @@ def _peak_mib(run: Callable[[], Any]) -> float:
 
 def bench_scoring(cases: Sequence[Case], pairs: int, traced: int, seed: int) -> dict[str, Any]:
     rng = random.Random(seed)
-    work = [(as_prediction(c.gold, rng), c.gold, c.text) for c in (cases[i % len(cases)] for i in range(pairs))]
+    work = [
+        (as_prediction(c.gold, rng), c.gold, c.text)
+        for c in (cases[i % len(cases)] for i in range(pairs))
+    ]
 
     def run(n: int) -> Any:
         return aggregate([score_document(p, g, t) for p, g, t in work[:n]])
 
     rss_before = _maxrss_mib()
     _, seconds = _timed(lambda: run(pairs))
-    return {"pairs": pairs, "seconds": seconds, "wall_s": _timed.wall_s,  # type: ignore[attr-defined]
-            "ms_per_pair": 1000 * seconds / pairs, "rss_growth_mib": _maxrss_mib() - rss_before,
-            "traced_pairs": min(traced, pairs), "peak_mib": _peak_mib(lambda: run(traced)),
-            "items_per_pair": sum(len(g.events) + len(g.claims) for _p, g, _t in work) / pairs}
+    return {
+        "pairs": pairs,
+        "seconds": seconds,
+        "wall_s": _timed.wall_s,  # type: ignore[attr-defined]
+        "ms_per_pair": 1000 * seconds / pairs,
+        "rss_growth_mib": _maxrss_mib() - rss_before,
+        "traced_pairs": min(traced, pairs),
+        "peak_mib": _peak_mib(lambda: run(traced)),
+        "items_per_pair": sum(len(g.events) + len(g.claims) for _p, g, _t in work) / pairs,
+    }
 
 
 def bench_grounding(cases: Sequence[Case], articles: int, seed: int) -> dict[str, Any]:
     rng = random.Random(seed)
-    make = lambda: [(as_prediction(c.gold, rng, perturb=False, clear=1.0), c.text)  # noqa: E731
-                    for c in (cases[i % len(cases)] for i in range(articles))]
+
+    def make() -> list[tuple[Extraction, str]]:
+        return [
+            (as_prediction(c.gold, rng, perturb=False, clear=1.0), c.text)
+            for c in (cases[i % len(cases)] for i in range(articles))
+        ]
+
     work = make()
     spans = sum(sum(1 for _ in iter_spans(p)) for p, _t in work)
     counts, seconds = _timed(lambda: [ground_spans(p, t) for p, t in work])
     again = make()
-    return {"articles": articles, "spans": spans, "seconds": seconds, "wall_s": _timed.wall_s,  # type: ignore[attr-defined]
-            "ms_per_article": 1000 * seconds / articles,
-            "exact": sum(c.exact for c in counts), "fuzzy": sum(c.fuzzy for c in counts),
-            "none": sum(c.none for c in counts),
-            "peak_mib": _peak_mib(lambda: [ground_spans(p, t) for p, t in again])}
+    return {
+        "articles": articles,
+        "spans": spans,
+        "seconds": seconds,
+        "wall_s": _timed.wall_s,  # type: ignore[attr-defined]
+        "ms_per_article": 1000 * seconds / articles,
+        "exact": sum(c.exact for c in counts),
+        "fuzzy": sum(c.fuzzy for c in counts),
+        "none": sum(c.none for c in counts),
+        "peak_mib": _peak_mib(lambda: [ground_spans(p, t) for p, t in again]),
+    }
 
 
-def growth(cases: Sequence[Case], sizes: Sequence[tuple[int, int]], repeat: int, seed: int) -> list[dict[str, Any]]:
+def growth(
+    cases: Sequence[Case], sizes: Sequence[tuple[int, int]], repeat: int, seed: int
+) -> list[dict[str, Any]]:
     """Per size (chars, items of each kind): ms and peak KiB for one score and one grounding."""
     rows = []
     for chars, items in sizes:
@@ -206,17 +238,29 @@ def growth(cases: Sequence[Case], sizes: Sequence[tuple[int, int]], repeat: int,
         _, ground_s = _timed(lambda: [ground_spans(p, case.text) for p in to_ground])
         fresh = as_prediction(case.gold, rng, perturb=False, clear=1.0)
         ground_peak = _peak_mib(lambda: ground_spans(fresh, case.text))
-        rows.append({"chars": len(case.text), "events": len(case.gold.events), "claims": len(case.gold.claims),
-                     "spans": sum(1 for _ in iter_spans(to_ground[0])),
-                     "score_ms": 1000 * score_s / repeat, "score_peak_kib": score_peak * 1024,
-                     "ground_ms": 1000 * ground_s / repeat, "ground_peak_kib": ground_peak * 1024})
+        rows.append(
+            {
+                "chars": len(case.text),
+                "events": len(case.gold.events),
+                "claims": len(case.gold.claims),
+                "spans": sum(1 for _ in iter_spans(to_ground[0])),
+                "score_ms": 1000 * score_s / repeat,
+                "score_peak_kib": score_peak * 1024,
+                "ground_ms": 1000 * ground_s / repeat,
+                "ground_peak_kib": ground_peak * 1024,
+            }
+        )
     return rows
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--pairs", type=int, default=10_000)
-    parser.add_argument("--traced-pairs", type=int, default=1_000, help="pairs scored under tracemalloc")
+    parser.add_argument(
+        "--traced-pairs", type=int, default=1_000, help="pairs scored under tracemalloc"
+    )
     parser.add_argument("--articles", type=int, default=1_000)
     parser.add_argument("--repeat", type=int, default=5, help="runs per growth size")
     parser.add_argument("--seed", type=int, default=7)
@@ -224,28 +268,52 @@ def main() -> None:
     args = parser.parse_args()
     cases = fixture_cases()
     scoring = bench_scoring(cases, args.pairs, args.traced_pairs, args.seed)
-    print(f"scoring: {scoring['pairs']} pairs ({scoring['items_per_pair']:.1f} gold items each) in "
-          f"{scoring['seconds']:.2f} CPU s ({scoring['wall_s']:.2f} wall) = {scoring['ms_per_pair']:.3f} "
-          f"CPU ms/pair; RSS high-water growth {scoring['rss_growth_mib']:.1f} MiB; tracemalloc peak "
-          f"{scoring['peak_mib']:.1f} MiB over {scoring['traced_pairs']} pairs", flush=True)
+    print(
+        f"scoring: {scoring['pairs']} pairs ({scoring['items_per_pair']:.1f} gold items each) in "
+        f"{scoring['seconds']:.2f} CPU s ({scoring['wall_s']:.2f} wall) = {scoring['ms_per_pair']:.3f} "
+        f"CPU ms/pair; RSS high-water growth {scoring['rss_growth_mib']:.1f} MiB; tracemalloc peak "
+        f"{scoring['peak_mib']:.1f} MiB over {scoring['traced_pairs']} pairs",
+        flush=True,
+    )
     grounding = bench_grounding(cases, args.articles, args.seed)
-    print(f"grounding: {grounding['articles']} articles, {grounding['spans']} spans "
-          f"(exact {grounding['exact']}, fuzzy {grounding['fuzzy']}, none {grounding['none']}) in "
-          f"{grounding['seconds']:.2f} CPU s ({grounding['wall_s']:.2f} wall) = "
-          f"{grounding['ms_per_article']:.3f} CPU ms/article; "
-          f"peak {grounding['peak_mib']:.1f} MiB", flush=True)
-    by_length = growth(cases, [(1_500, 8), (5_000, 8), (20_000, 8), (80_000, 8)], args.repeat, args.seed)
-    by_items = growth(cases, [(5_000, 2), (5_000, 8), (5_000, 32), (5_000, 64)], args.repeat, args.seed)
-    header = (f"{'chars':>7} {'events':>6} {'claims':>6} {'spans':>5} {'score ms':>9} {'score peak KiB':>14} "
-              f"{'ground ms':>9} {'ground peak KiB':>15}   (ms: CPU per call)")
+    print(
+        f"grounding: {grounding['articles']} articles, {grounding['spans']} spans "
+        f"(exact {grounding['exact']}, fuzzy {grounding['fuzzy']}, none {grounding['none']}) in "
+        f"{grounding['seconds']:.2f} CPU s ({grounding['wall_s']:.2f} wall) = "
+        f"{grounding['ms_per_article']:.3f} CPU ms/article; "
+        f"peak {grounding['peak_mib']:.1f} MiB",
+        flush=True,
+    )
+    by_length = growth(
+        cases, [(1_500, 8), (5_000, 8), (20_000, 8), (80_000, 8)], args.repeat, args.seed
+    )
+    by_items = growth(
+        cases, [(5_000, 2), (5_000, 8), (5_000, 32), (5_000, 64)], args.repeat, args.seed
+    )
+    header = (
+        f"{'chars':>7} {'events':>6} {'claims':>6} {'spans':>5} {'score ms':>9} {'score peak KiB':>14} "
+        f"{'ground ms':>9} {'ground peak KiB':>15}   (ms: CPU per call)"
+    )
     for title, rows in (("by article length", by_length), ("by item count", by_items)):
         print(f"\n{title}\n{header}")
         for r in rows:
-            print(f"{r['chars']:>7} {r['events']:>6} {r['claims']:>6} {r['spans']:>5} {r['score_ms']:>9.2f} "
-                  f"{r['score_peak_kib']:>14.0f} {r['ground_ms']:>9.2f} {r['ground_peak_kib']:>15.0f}")
+            print(
+                f"{r['chars']:>7} {r['events']:>6} {r['claims']:>6} {r['spans']:>5} {r['score_ms']:>9.2f} "
+                f"{r['score_peak_kib']:>14.0f} {r['ground_ms']:>9.2f} {r['ground_peak_kib']:>15.0f}"
+            )
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"scoring": scoring, "grounding": grounding, "by_length": by_length,
-                                     "by_items": by_items}, indent=2), encoding="utf-8")
+    args.json.write_text(
+        json.dumps(
+            {
+                "scoring": scoring,
+                "grounding": grounding,
+                "by_length": by_length,
+                "by_items": by_items,
+            },
+            indent=2,
+        ),
+        encoding="utf-8",
+    )
 
 
 if __name__ == "__main__":

@@ -11,8 +11,8 @@ and repeated; ids ``synthetic-NNNN``) go through, at each concurrency:
 - ``instructor-2pass``: the same loop sending the harness's two requests (events pass and claims
   pass, gathered), so it makes exactly the harness's HTTP calls without its other work;
 - ``langextract``: LangExtract 1.7.1 (its OpenAI provider, ``model_url`` = the server), run in
-  its own virtualenv (``--langextract-python``; it pins tenacity<9.2, which the harness's
-  venv must not get), ``batch_length = max_workers = concurrency``, one chunk per document.
+  its own virtualenv (``--langextract-python``; its google-genai needs tenacity<9.2.0, the
+  harness pins 9.2.1), ``batch_length = max_workers = concurrency``, one chunk per document.
 
 The server (``bench/delayed_server.py``) is a separate process and answers every request after
 ``--delay`` seconds, so the ideal is ``concurrency / delay`` documents per second for all four
@@ -53,7 +53,9 @@ def fixture_sentences(root: Path = FIXTURES) -> list[str]:
     sentences = []
     for path in sorted(root.glob("*/article.txt")):
         for line in path.read_text(encoding="utf-8").splitlines():
-            sentences += [s.strip() for s in re.split(r"(?<=[.!?])\s+", line) if len(s.strip()) > 30]
+            sentences += [
+                s.strip() for s in re.split(r"(?<=[.!?])\s+", line) if len(s.strip()) > 30
+            ]
     return sentences
 
 
@@ -70,9 +72,14 @@ def build_corpus(count: int, chars: int, seed: int = 7) -> list[dict[str, str]]:
             size += len(paragraph) + 2
         text = "\n\n".join(paragraphs)
         cut = text.rfind(". ", 0, chars)
-        docs.append({"id": f"synthetic-{i:05d}", "title": f"SYNTHETIC benchmark article {i}",
-                     "source": "synthetic (bench: fixture sentences shuffled)",
-                     "text": text[: cut + 1] if cut > chars // 2 else text[:chars]})
+        docs.append(
+            {
+                "id": f"synthetic-{i:05d}",
+                "title": f"SYNTHETIC benchmark article {i}",
+                "source": "synthetic (bench: fixture sentences shuffled)",
+                "text": text[: cut + 1] if cut > chars // 2 else text[:chars],
+            }
+        )
     return docs
 
 
@@ -94,9 +101,19 @@ def proc_cpu_s(pid: int) -> float:
 def delayed_server(delay: float, impl: str = "aiohttp") -> Iterator[tuple[str, int]]:
     """(base_url, pid) of ``bench/delayed_server.py`` running in its own process."""
     proc = subprocess.Popen(
-        ["nice", "-n", "19", sys.executable, str(ROOT / "bench" / "delayed_server.py"),
-         "--delay", str(delay), "--impl", impl],
-        stdout=subprocess.PIPE, text=True,
+        [
+            "nice",
+            "-n",
+            "19",
+            sys.executable,
+            str(ROOT / "bench" / "delayed_server.py"),
+            "--delay",
+            str(delay),
+            "--impl",
+            impl,
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         url = proc.stdout.readline().strip() if proc.stdout else ""
@@ -120,15 +137,29 @@ def run_harness(jsonl: Path, url: str, concurrency: int, out: Path) -> dict[str,
     from harness.config import Settings
     from harness.pipeline import Options
 
-    settings = Settings(base_url=url, model="fake-model", mode="json_schema", concurrency=concurrency,
-                        chunk_chars=6000, timeout_s=60)
-    report, wall, cpu = _measure(lambda: asyncio.run(
-        run_extract([str(jsonl)], settings, Options(), out=out, quiet=True)))
+    settings = Settings(
+        base_url=url,
+        model="fake-model",
+        mode="json_schema",
+        concurrency=concurrency,
+        chunk_chars=6000,
+        timeout_s=60,
+    )
+    report, wall, cpu = _measure(
+        lambda: asyncio.run(run_extract([str(jsonl)], settings, Options(), out=out, quiet=True))
+    )
     results = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     exact = sum(r["grounding"]["exact"] for r in results)
     spans = sum(sum(r["grounding"].values()) for r in results)
-    return {"docs": report.documents, "errors": report.errors, "wall_s": wall, "cpu_s": cpu,
-            "requests_per_doc": 2, "exact_spans": exact, "spans": spans}
+    return {
+        "docs": report.documents,
+        "errors": report.errors,
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "requests_per_doc": 2,
+        "exact_spans": exact,
+        "spans": spans,
+    }
 
 
 def _messages(docs: list[dict[str, str]]) -> list[list[list[dict[str, Any]]]]:
@@ -138,7 +169,9 @@ def _messages(docs: list[dict[str, str]]) -> list[list[list[dict[str, Any]]]]:
     return [[p.messages(d["text"], d.get("title")) for p in template.passes] for d in docs]
 
 
-def run_instructor(docs: list[dict[str, str]], url: str, concurrency: int, two_pass: bool) -> dict[str, Any]:
+def run_instructor(
+    docs: list[dict[str, str]], url: str, concurrency: int, two_pass: bool
+) -> dict[str, Any]:
     import instructor
     from openai import AsyncOpenAI
 
@@ -152,13 +185,16 @@ def run_instructor(docs: list[dict[str, str]], url: str, concurrency: int, two_p
         semaphore = asyncio.Semaphore(concurrency)
 
         async def call(messages: list[dict[str, Any]], model: Any) -> Any:
-            return await client.chat.completions.create(model="fake-model", messages=messages,
-                                                        response_model=model, max_retries=2)
+            return await client.chat.completions.create(
+                model="fake-model", messages=messages, response_model=model, max_retries=2
+            )
 
         async def one(passes: list[list[dict[str, Any]]]) -> Any:
             async with semaphore:
                 if two_pass:
-                    return await asyncio.gather(call(passes[0], EventsPass), call(passes[1], ClaimsPass))
+                    return await asyncio.gather(
+                        call(passes[0], EventsPass), call(passes[1], ClaimsPass)
+                    )
                 return await call(passes[0], Extraction)
 
         try:
@@ -168,8 +204,13 @@ def run_instructor(docs: list[dict[str, str]], url: str, concurrency: int, two_p
 
     outputs, wall, cpu = _measure(lambda: asyncio.run(main()))
     errors = sum(isinstance(o, BaseException) for o in outputs)
-    return {"docs": len(outputs), "errors": errors, "wall_s": wall, "cpu_s": cpu,
-            "requests_per_doc": 2 if two_pass else 1}
+    return {
+        "docs": len(outputs),
+        "errors": errors,
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "requests_per_doc": 2 if two_pass else 1,
+    }
 
 
 def langextract_worker(jsonl: Path, url: str, concurrency: int) -> dict[str, Any]:
@@ -181,40 +222,79 @@ def langextract_worker(jsonl: Path, url: str, concurrency: int) -> dict[str, Any
     logging.disable(logging.WARNING)
     docs = [json.loads(line) for line in jsonl.read_text(encoding="utf-8").splitlines()]
     sentence = "The army said on Monday that the bridge had been destroyed by shelling overnight."
-    examples = [lx.data.ExampleData(text=sentence, extractions=[
-        lx.data.Extraction(extraction_class="event", extraction_text=sentence,
-                           attributes={"type": "strategic.other", "status": "occurred"}),
-        lx.data.Extraction(extraction_class="claim", extraction_text=sentence,
-                           attributes={"speaker": "The army", "cue": "said"}),
-    ])]
+    examples = [
+        lx.data.ExampleData(
+            text=sentence,
+            extractions=[
+                lx.data.Extraction(
+                    extraction_class="event",
+                    extraction_text=sentence,
+                    attributes={"type": "strategic.other", "status": "occurred"},
+                ),
+                lx.data.Extraction(
+                    extraction_class="claim",
+                    extraction_text=sentence,
+                    attributes={"speaker": "The army", "cue": "said"},
+                ),
+            ],
+        )
+    ]
 
     def run() -> list[Any]:
-        return list(lx.extract(
-            text_or_documents=[lx.data.Document(text=d["text"], document_id=d["id"]) for d in docs],
-            prompt_description="Extract the events the news article reports and the claims it attributes.",
-            examples=examples, model_id="gpt-4o-mini", api_key="none", model_url=url,
-            fence_output=False, use_schema_constraints=False, max_char_buffer=6000,
-            batch_length=concurrency, max_workers=concurrency, show_progress=False,
-        ))
+        return list(
+            lx.extract(
+                text_or_documents=[
+                    lx.data.Document(text=d["text"], document_id=d["id"]) for d in docs
+                ],
+                prompt_description="Extract the events the news article reports and the claims it attributes.",
+                examples=examples,
+                model_id="gpt-4o-mini",
+                api_key="none",
+                model_url=url,
+                fence_output=False,
+                use_schema_constraints=False,
+                max_char_buffer=6000,
+                batch_length=concurrency,
+                max_workers=concurrency,
+                show_progress=False,
+            )
+        )
 
     results, wall, cpu = _measure(run)
     aligned = sum(1 for r in results for e in (r.extractions or []) if e.char_interval is not None)
     total = sum(len(r.extractions or []) for r in results)
-    return {"docs": len(results), "errors": sum(1 for r in results if not r.extractions),
-            "wall_s": wall, "cpu_s": cpu, "requests_per_doc": 1, "aligned": aligned, "extractions": total}
+    return {
+        "docs": len(results),
+        "errors": sum(1 for r in results if not r.extractions),
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "requests_per_doc": 1,
+        "aligned": aligned,
+        "extractions": total,
+    }
 
 
 def run_langextract(jsonl: Path, url: str, concurrency: int, python: Path) -> dict[str, Any]:
     done = subprocess.run(
         [str(python), __file__, "--langextract-worker", str(jsonl), url, str(concurrency)],
-        capture_output=True, text=True, check=True, timeout=600,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
     )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 # --- the run -----------------------------------------------------------------------------------
-def bench_one(framework: str, docs: list[dict[str, str]], jsonl: Path, url: str, concurrency: int,
-              work: Path, langextract_python: Path) -> dict[str, Any]:
+def bench_one(
+    framework: str,
+    docs: list[dict[str, str]],
+    jsonl: Path,
+    url: str,
+    concurrency: int,
+    work: Path,
+    langextract_python: Path,
+) -> dict[str, Any]:
     if framework == "harness":
         return run_harness(jsonl, url, concurrency, work / f"harness-{concurrency}.jsonl")
     if framework in ("instructor", "instructor-2pass"):
@@ -236,11 +316,15 @@ def profile_harness(jsonl: Path, url: str, concurrency: int, work: Path, top: in
     text = io.StringIO()
     stats = pstats.Stats(profiler, stream=text)
     total = sum(row[2] for row in stats.stats.values())  # type: ignore[attr-defined]
-    text.write(f"# harness, {concurrency} concurrent, cProfile: own time by package "
-               f"(total {total:.2f} s for {len(jsonl.read_text().splitlines())} documents)\n")
+    text.write(
+        f"# harness, {concurrency} concurrent, cProfile: own time by package "
+        f"(total {total:.2f} s for {len(jsonl.read_text().splitlines())} documents)\n"
+    )
     for package, seconds in sorted(_by_package(stats).items(), key=lambda kv: -kv[1])[:12]:
         text.write(f"{package:<28} {seconds:7.3f} s  {100 * seconds / total:5.1f}%\n")
-    text.write("\n# stages (cumulative time, overlapping: the endpoint call holds the instructor and openai rows)\n")
+    text.write(
+        "\n# stages (cumulative time, overlapping: the endpoint call holds the instructor and openai rows)\n"
+    )
     for label, seconds in _stages(stats):
         text.write(f"{label:<60} {seconds:7.3f} s  {100 * seconds / total:5.1f}%\n")
     stats.strip_dirs()
@@ -253,13 +337,26 @@ def profile_harness(jsonl: Path, url: str, concurrency: int, work: Path, top: in
 
 STAGES = (  # (label, file path ending, function name)
     ("harness endpoint call (pipeline._run_pass, all below)", "harness/pipeline.py", "_run_pass"),
-    ("  instructor: prepare_response_model (schema per call)", "instructor/v2/core/response_model.py",
-     "prepare_response_model"),
-    ("  instructor: reject_async_validators (walks the model)", "async_validators.py",
-     "reject_async_validators"),
-    ("  openai: async_maybe_transform (request params walk)", "openai/_utils/_transform.py",
-     "async_maybe_transform"),
-    ("  harness: decoding model_json_schema (deepcopy)", "harness/decoding.py", "model_json_schema"),
+    (
+        "  instructor: prepare_response_model (schema per call)",
+        "instructor/v2/core/response_model.py",
+        "prepare_response_model",
+    ),
+    (
+        "  instructor: reject_async_validators (walks the model)",
+        "async_validators.py",
+        "reject_async_validators",
+    ),
+    (
+        "  openai: async_maybe_transform (request params walk)",
+        "openai/_utils/_transform.py",
+        "async_maybe_transform",
+    ),
+    (
+        "  harness: decoding model_json_schema (deepcopy)",
+        "harness/decoding.py",
+        "model_json_schema",
+    ),
     ("  httpx: DeadlineClient.send (HTTP round trip)", "harness/endpoint.py", "send"),
     ("harness grounding.ground_spans", "harness/grounding.py", "ground_spans"),
     ("harness refine.settle_quotes", "harness/refine.py", "settle_quotes"),
@@ -273,8 +370,11 @@ STAGES = (  # (label, file path ending, function name)
 def _stages(stats: Any) -> list[tuple[str, float]]:
     rows = []
     for label, suffix, name in STAGES:
-        seconds = sum(row[3] for (filename, _l, func), row in stats.stats.items()
-                      if func == name and filename.endswith(suffix))
+        seconds = sum(
+            row[3]
+            for (filename, _l, func), row in stats.stats.items()
+            if func == name and filename.endswith(suffix)
+        )
         rows.append((label, seconds))
     return rows
 
@@ -286,7 +386,7 @@ def _by_package(stats: Any) -> dict[str, float]:
         if "site-packages/" in filename:
             package = filename.split("site-packages/", 1)[1].split("/", 1)[0].removesuffix(".py")
         elif filename.startswith(str(ROOT)):
-            package = filename[len(str(ROOT)) + 1:].split("/", 1)[0] + "/ (this repo)"
+            package = filename[len(str(ROOT)) + 1 :].split("/", 1)[0] + "/ (this repo)"
         elif filename.startswith("~") or filename.startswith("<"):
             package = "builtins (C calls)"
         else:
@@ -296,7 +396,9 @@ def _by_package(stats: Any) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--docs", type=int, default=200)
     parser.add_argument("--chars", type=int, default=5000)
     parser.add_argument("--delay", type=float, default=0.2)
@@ -312,48 +414,82 @@ def main() -> None:
         path, url, concurrency = args.langextract_worker
         print(json.dumps(langextract_worker(Path(path), url, int(concurrency))))
         return
-    frameworks = [f for f in args.frameworks if f != "langextract" or args.langextract_python.exists()]
+    frameworks = [
+        f for f in args.frameworks if f != "langextract" or args.langextract_python.exists()
+    ]
     docs = build_corpus(args.docs, args.chars)
     rows = []
-    with tempfile.TemporaryDirectory() as tmp, delayed_server(args.delay, args.impl) as (url, server_pid):
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        delayed_server(args.delay, args.impl) as (url, server_pid),
+    ):
         work = Path(tmp)
         jsonl = write_jsonl(docs, work / "docs.jsonl")
         warm = write_jsonl(docs[:8], work / "warm.jsonl")
         for framework in frameworks:  # imports, schema building, connection pools: not timed
             bench_one(framework, docs[:8], warm, url, 4, work, args.langextract_python)
-        print(f"{'framework':<17} {'conc':>4} {'docs':>5} {'err':>4} {'wall s':>7} {'docs/s':>7} "
-              f"{'ideal':>6} {'% ideal':>7} {'CPU ms/doc':>10} {'server CPU ms/doc':>17}")
+        print(
+            f"{'framework':<17} {'conc':>4} {'docs':>5} {'err':>4} {'wall s':>7} {'docs/s':>7} "
+            f"{'ideal':>6} {'% ideal':>7} {'CPU ms/doc':>10} {'server CPU ms/doc':>17}"
+        )
         for concurrency in args.concurrency:
             for framework in frameworks:
                 server_cpu = proc_cpu_s(server_pid)
-                row = bench_one(framework, docs, jsonl, url, concurrency, work, args.langextract_python)
+                row = bench_one(
+                    framework, docs, jsonl, url, concurrency, work, args.langextract_python
+                )
                 row["server_cpu_s"] = proc_cpu_s(server_pid) - server_cpu
-                row |= {"framework": framework, "concurrency": concurrency, "delay_s": args.delay,
-                        "chars": args.chars, "server": args.impl, "loadavg": os.getloadavg()[0]}
+                row |= {
+                    "framework": framework,
+                    "concurrency": concurrency,
+                    "delay_s": args.delay,
+                    "chars": args.chars,
+                    "server": args.impl,
+                    "loadavg": os.getloadavg()[0],
+                }
                 row["docs_per_s"] = row["docs"] / row["wall_s"]
                 row["ideal_docs_per_s"] = concurrency / args.delay
                 row["cpu_ms_per_doc"] = 1000 * row["cpu_s"] / row["docs"]
                 rows.append(row)
-                print(f"{framework:<17} {concurrency:>4} {row['docs']:>5} {row['errors']:>4} "
-                      f"{row['wall_s']:>7.2f} {row['docs_per_s']:>7.1f} {row['ideal_docs_per_s']:>6.0f} "
-                      f"{100 * row['docs_per_s'] / row['ideal_docs_per_s']:>6.0f}% "
-                      f"{row['cpu_ms_per_doc']:>10.2f} {1000 * row['server_cpu_s'] / row['docs']:>17.2f}",
-                      flush=True)
+                print(
+                    f"{framework:<17} {concurrency:>4} {row['docs']:>5} {row['errors']:>4} "
+                    f"{row['wall_s']:>7.2f} {row['docs_per_s']:>7.1f} {row['ideal_docs_per_s']:>6.0f} "
+                    f"{100 * row['docs_per_s'] / row['ideal_docs_per_s']:>6.0f}% "
+                    f"{row['cpu_ms_per_doc']:>10.2f} {1000 * row['server_cpu_s'] / row['docs']:>17.2f}",
+                    flush=True,
+                )
         if args.profile:
             profile = profile_harness(jsonl, url, 16, work)
             (OUT / "profile_harness.txt").write_text(profile, encoding="utf-8")
             print(profile)
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"rows": rows, "machine": machine()}, indent=2), encoding="utf-8")
+    args.json.write_text(
+        json.dumps({"rows": rows, "machine": machine()}, indent=2), encoding="utf-8"
+    )
 
 
 def machine() -> dict[str, Any]:
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), "unknown")
-    mem_kb = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
-                      if line.startswith("MemTotal")))
-    return {"cpu": model, "cores": os.cpu_count(), "memory_gib": round(mem_kb / 2**20, 1),
-            "python": sys.version.split()[0]}
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        "unknown",
+    )
+    mem_kb = int(
+        next(
+            line.split()[1]
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        )
+    )
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem_kb / 2**20, 1),
+        "python": sys.version.split()[0],
+    }
 
 
 if __name__ == "__main__":

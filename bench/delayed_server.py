@@ -41,19 +41,34 @@ LANGEXTRACT_Q = "Q: "
 
 def langextract_answer(request: fake.Request) -> dict[str, Any]:
     """An OpenAI chat completion whose content is LangExtract's ``{"extractions": [...]}``."""
-    prompt = next((m.get("content") or "" for m in reversed(request.messages) if m.get("role") == "user"), "")
+    prompt = next(
+        (m.get("content") or "" for m in reversed(request.messages) if m.get("role") == "user"), ""
+    )
     text = prompt.rsplit(LANGEXTRACT_Q, 1)[-1].rsplit("\nA:", 1)[0]
     sentence = fake.first_sentence(text)
-    content = {"extractions": [
-        {"event": sentence, "event_attributes": {"type": "strategic.other", "status": "occurred"}},
-        {"claim": sentence, "claim_attributes": {"speaker": "A spokesperson", "cue": "said"}},
-    ]}
+    content = {
+        "extractions": [
+            {
+                "event": sentence,
+                "event_attributes": {"type": "strategic.other", "status": "occurred"},
+            },
+            {"claim": sentence, "claim_attributes": {"speaker": "A spokesperson", "cue": "said"}},
+        ]
+    }
     model = request.body.get("model", "fake") if isinstance(request.body, dict) else "fake"
     return {
-        "id": "chatcmpl-fake", "object": "chat.completion", "created": 0, "model": model,
+        "id": "chatcmpl-fake",
+        "object": "chat.completion",
+        "created": 0,
+        "model": model,
         "usage": dict(fake.USAGE),
-        "choices": [{"index": 0, "finish_reason": "stop",
-                     "message": {"role": "assistant", "content": json.dumps(content)}}],
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "stop",
+                "message": {"role": "assistant", "content": json.dumps(content)},
+            }
+        ],
     }
 
 
@@ -73,7 +88,9 @@ async def serve_aiohttp(delay: float, port: int) -> None:
         return web.json_response(answer(body))
 
     async def models(_: web.Request) -> web.Response:
-        return web.json_response({"object": "list", "data": [{"id": "fake-model", "object": "model"}]})
+        return web.json_response(
+            {"object": "list", "data": [{"id": "fake-model", "object": "model"}]}
+        )
 
     app = web.Application(client_max_size=64 * 1024 * 1024)
     app.router.add_post("/v1/chat/completions", completions)
@@ -91,7 +108,9 @@ def serve_threaded(delay: float) -> None:
     def policy(request: fake.Request) -> fake.Action:
         if request.article:
             return fake.ok(delay=delay)
-        return fake.ok(content=langextract_answer(request)["choices"][0]["message"]["content"], delay=delay)
+        return fake.ok(
+            content=langextract_answer(request)["choices"][0]["message"]["content"], delay=delay
+        )
 
     with fake.FakeOpenAI(policy) as server:
         print(server.base_url, flush=True)
@@ -99,7 +118,9 @@ def serve_threaded(delay: float) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--delay", type=float, default=0.2, help="seconds before each answer")
     parser.add_argument("--impl", choices=("aiohttp", "threaded"), default="aiohttp")
     parser.add_argument("--port", type=int, default=0)

@@ -19,8 +19,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"
-STYLE = {"harness": ("C0", "o"), "instructor": ("C1", "s"), "instructor-2pass": ("C2", "^"),
-         "langextract": ("C3", "D")}
+STYLE = {
+    "harness": ("C0", "o"),
+    "instructor": ("C1", "s"),
+    "instructor-2pass": ("C2", "^"),
+    "langextract": ("C3", "D"),
+}
 
 
 def plot_throughput(data: dict, path: Path) -> Path:
@@ -30,12 +34,24 @@ def plot_throughput(data: dict, path: Path) -> Path:
     levels = sorted({r["concurrency"] for r in rows})
     ax.plot(levels, [c / delay for c in levels], "k--", label=f"ideal (concurrency / {delay:g} s)")
     for framework in dict.fromkeys(r["framework"] for r in rows):
-        mine = sorted((r for r in rows if r["framework"] == framework), key=lambda r: r["concurrency"])
+        mine = sorted(
+            (r for r in rows if r["framework"] == framework), key=lambda r: r["concurrency"]
+        )
         color, marker = STYLE.get(framework, (None, "x"))
-        ax.plot([r["concurrency"] for r in mine], [r["docs_per_s"] for r in mine], marker=marker,
-                color=color, label=framework)
-        ax_cpu.plot([r["concurrency"] for r in mine], [r["cpu_ms_per_doc"] for r in mine], marker=marker,
-                    color=color, label=framework)
+        ax.plot(
+            [r["concurrency"] for r in mine],
+            [r["docs_per_s"] for r in mine],
+            marker=marker,
+            color=color,
+            label=framework,
+        )
+        ax_cpu.plot(
+            [r["concurrency"] for r in mine],
+            [r["cpu_ms_per_doc"] for r in mine],
+            marker=marker,
+            color=color,
+            label=framework,
+        )
     for axis in (ax, ax_cpu):
         axis.set_xscale("log", base=2)
         axis.set_xticks(levels, [str(c) for c in levels])
@@ -43,14 +59,22 @@ def plot_throughput(data: dict, path: Path) -> Path:
         axis.grid(True, alpha=0.3)
     ax.set_yscale("log")
     ax.set_ylabel("documents per second")
-    ax.set_title(f"Throughput, {rows[0]['docs']} x {rows[0]['chars']}-char docs, server delay {delay:g} s")
+    ax.set_title(
+        f"Throughput, {rows[0]['docs']} x {rows[0]['chars']}-char docs, server delay {delay:g} s"
+    )
     ax.legend(fontsize=8)
     ax_cpu.set_yscale("log")
     ax_cpu.set_ylabel("client CPU ms per document")
     ax_cpu.set_title("Client CPU per document")
     machine = data.get("machine", {})
-    fig.text(0.01, 0.01, f"{machine.get('cpu', '')}, {machine.get('cores', '?')} cores, shared with a "
-             "running llama-server; SYNTHETIC documents", fontsize=7, color="gray")
+    fig.text(
+        0.01,
+        0.01,
+        f"{machine.get('cpu', '')}, {machine.get('cores', '?')} cores, shared with a "
+        "running llama-server; SYNTHETIC documents",
+        fontsize=7,
+        color="gray",
+    )
     fig.tight_layout(rect=(0, 0.03, 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -61,8 +85,12 @@ def plot_memory(data: dict, path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(6.5, 4))
     for row in data["rows"]:
         samples = row["samples"]
-        ax.plot([s["docs_done"] for s in samples], [s["rss_mib"] for s in samples], marker=".",
-                label=f"{row['docs']:,} documents (peak {row['peak_rss_mib']:.0f} MiB)")
+        ax.plot(
+            [s["docs_done"] for s in samples],
+            [s["rss_mib"] for s in samples],
+            marker=".",
+            label=f"{row['docs']:,} documents (peak {row['peak_rss_mib']:.0f} MiB)",
+        )
     ax.set_xlabel("Results written")
     ax.set_ylabel("RSS of harness extract (MiB)")
     ax.set_ylim(bottom=0)
@@ -76,7 +104,9 @@ def plot_memory(data: dict, path: Path) -> Path:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--throughput", type=Path, default=OUT / "throughput.json")
     parser.add_argument("--memory", type=Path, default=OUT / "memory.json")
     args = parser.parse_args()

@@ -118,6 +118,7 @@ class Extractor:
         warnings += fix_speakers(merged)
         warnings += join_adjacent(merged, doc.text)
         warnings += settle_quotes(merged, doc.text)
+        warnings += dedupe(merged)  # widened quotations can coincide
         warnings += apply_policy(merged, doc.text, drop_ungrounded=self.options.drop_ungrounded)
         link_claims(merged)
         warnings += stats.notes

@@ -3,7 +3,7 @@
 - ``dedupe``: a small model under a grammar can repeat an item; exact repeats (same span, or
   same words when unplaced) are removed, with a warning that counts them.
 - ``settle_quotes``: the article's quotation marks decide ``kind``: a claim whose content lies
-  inside a quotation is ``direct``; one whose grounded words are outside any quotation is
+  inside a quotation is ``direct`` and covers the whole quotation (run ``dedupe`` again after); one whose grounded words are outside any quotation is
   ``indirect`` (unless it is set off after "X said:" on its own lines, a block quote); a content
   span that holds a quotation plus its frame ("X said, "...."") is narrowed to the quoted words. Each change is reported in the warnings.
 - ``join_adjacent``: one statement that the model cut into sentence-claims (same speaker, the
@@ -81,10 +81,16 @@ def _settle(claim: Claim, quotes: list[tuple[int, int]], document: str) -> str |
     start, end = content.start, content.end
     inside = [q for q in quotes if q[0] <= start + 1 and end - 1 <= q[1]]
     if inside:
+        q_start, q_end = inside[0]
+        notes = []
+        if (start, end) != (q_start, q_end):  # a quotation is one claim, as the guidelines say
+            claim.content = Span(text=document[q_start:q_end], start=q_start, end=q_end,
+                                 grounding=Grounding.exact)
+            notes.append(f"content widened from {end - start} to the whole quotation ({q_end - q_start} characters)")
         if claim.kind != "direct":
             claim.kind = "direct"
-            return f"claim {claim.id}: content is inside quotation marks: kind set to direct"
-        return None
+            notes.append("content is inside quotation marks: kind set to direct")
+        return f"claim {claim.id}: " + "; ".join(notes) if notes else None
     # quotations that open inside the span (the model may stop before the closing mark)
     held = [q for q in quotes if start <= q[0] - 1 and q[1] <= end + 1]
     if held:

@@ -105,3 +105,13 @@ def test_sentence_cut_before_the_closing_mark_is_still_narrowed():
     settle_quotes(extraction, ARTICLE)
     assert extraction.claims[0].content.text.startswith("We are announcing the suspension")
     assert extraction.claims[0].kind == "direct"
+
+
+def test_part_of_a_quotation_widens_to_the_whole_quotation():
+    extraction = grounded(claims=[claim("c1", "We're not looking to escalate here.", name="John Kirby"),
+                                  claim("c2", "Make no mistake about that.", name="John Kirby")])
+    notes = settle_quotes(extraction, ARTICLE)
+    dedupe(extraction)
+    assert len(extraction.claims) == 1 and "widened" in notes[0]
+    content = extraction.claims[0].content
+    assert content.text.startswith("We are not looking for war with Iran") and content.text.endswith("decision-making.")
