@@ -44,3 +44,36 @@ def test_scores_hold_against_baseline(eval_run, fixtures, baseline):
     gate = compare_to_baseline(summary_to_dict(summary, docs), baseline, eval_run.model)
     print(render_diff(gate))
     assert gate.passed, "scores fell below the baseline:\n" + render_diff(gate) + f"\n({RECORD_HINT})"
+
+
+def _replay(model: str, fixtures):
+    import asyncio
+
+    from pytest_recording.network import blocking_context
+
+    from harness.config import Settings
+    from harness.evaluation.runner import run_fixtures
+
+    with blocking_context(allowed_hosts=[]):
+        return asyncio.run(run_fixtures(fixtures, Settings.from_env({}).with_(model=model)))
+
+
+def test_other_recorded_models_hold_their_baselines_and_rank_below_the_default(eval_run, fixtures, baseline):
+    """Each other model recorded (e.g. SmolLM2-135M on a subset) replays and holds its own baseline,
+    and on the same fixtures the scorer ranks it below the default model."""
+    others = [m for m in baseline.get("models", {}) if m != eval_run.model]
+    if not others:
+        pytest.skip("only the default model is recorded")
+    for model in others:
+        covered = set(fixtures_of(baseline, model) or [])
+        subset = [f for f in fixtures if f.id in covered]
+        run = _replay(model, subset)
+        assert not run.stale and not run.missing, f"{model}: {run.stale or run.missing}"
+        summary, docs = score_run(run, subset)
+        gate = compare_to_baseline(summary_to_dict(summary, docs), baseline, model)
+        assert gate.passed, f"{model} fell below its baseline:\n" + render_diff(gate)
+        strong_summary, _ = score_run(eval_run, [f for f in subset if f.id in eval_run.results])
+        weak, strong = summary.micro, strong_summary.micro
+        print(f"{model}: event F1 {weak['event_f1']:.2f}, claim F1 {weak['claim_f1']:.2f}; "
+              f"{eval_run.model}: event F1 {strong['event_f1']:.2f}, claim F1 {strong['claim_f1']:.2f}")
+        assert weak["event_f1"] + weak["claim_f1"] < strong["event_f1"] + strong["claim_f1"]
