@@ -72,7 +72,7 @@ async def run_extract(
         else:
             out.parent.mkdir(parents=True, exist_ok=True)
             stream = stack.enter_context(out.open("a" if (resume and as_jsonl) else "w", encoding="utf-8"))
-        sink = JsonlSink(stream, fsync=out is not None)
+        sink = JsonlSink(stream)  # flushed per line: a killed process loses no complete line
         progress = Progress(
             TextColumn("[bold]extract"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
             TextColumn("{task.fields[last]}"), console=err, transient=True,

@@ -256,6 +256,9 @@ async def test_a_runaway_answer_keeps_its_complete_items(fake_server, extract, s
     )
     result, calls = await extract(seed_article)
     assert result.error is None and len(calls) == 2  # no re-ask: the cut is not a validation error
-    assert [c.content.text for c in result.claims] == sentences  # repeats removed, cut item dropped
+    # repeats removed, the cut item dropped; each quote widened to its whole quotation
+    assert len(result.claims) == 2
+    assert result.claims[0].content.text.startswith(sentences[0])
+    assert sentences[1] in result.claims[1].content.text
     assert any("cut off at max_tokens" in w and "kept 6 complete item(s)" in w for w in result.warnings)
     assert any("repeated claim(s) removed" in w for w in result.warnings)

@@ -45,7 +45,7 @@ def test_a_killed_batch_resumes_to_every_id_exactly_once(fake_server, cli_env, r
     batch = write_jsonl(tmp_path / "big.jsonl", docs)
     out = tmp_path / "out.jsonl"
     args = ["extract", str(batch), "-o", str(out), "--concurrency", "4"]
-    env = cli_env(fake_server.base_url)
+    env = cli_env(fake_server.base_url, HARNESS_TIMEOUT="10")  # no timeout faults here: a loaded machine must not fail it
 
     code, stderr = start_then_kill(args, env, out, after_lines=30, sig=sig)
     if sig == signal.SIGINT:
@@ -73,7 +73,7 @@ def test_resume_cuts_a_torn_last_line(fake_server, cli_env, run_cli, tmp_path):
     docs = batch_documents(6, fault_every=())
     batch = write_jsonl(tmp_path / "batch.jsonl", docs)
     out = tmp_path / "out.jsonl"
-    env = cli_env(fake_server.base_url)
+    env = cli_env(fake_server.base_url, HARNESS_TIMEOUT="10")  # no timeout faults here: a loaded machine must not fail it
     assert run_cli(["extract", str(batch), "-o", str(out)], env).returncode == 0
     lines = complete_lines(out)
     out.write_text("".join(lines[:3]) + lines[3][: len(lines[3]) // 2], encoding="utf-8")  # killed mid-write
@@ -90,7 +90,7 @@ def test_retry_errors_reruns_only_the_error_records(fake_server, cli_env, run_cl
         doc["text"] += " FAULT:always-503"  # ...and these never get an answer on the first run
     batch = write_jsonl(tmp_path / "batch.jsonl", docs)
     out = tmp_path / "out.jsonl"
-    env = cli_env(fake_server.base_url, HARNESS_RETRIES="1")
+    env = cli_env(fake_server.base_url, HARNESS_RETRIES="1", HARNESS_TIMEOUT="10")
     first = run_cli(["extract", str(batch), "-o", str(out)], env)
     failed = {r["doc_id"] for r in read_jsonl(out) if r["error"]}
     assert first.returncode == 1 and failed == {d["id"] for d in docs[::4]}
@@ -129,7 +129,7 @@ def test_a_document_whose_text_changed_is_run_again_and_replaces_its_record(fake
     docs = batch_documents(5, fault_every=())
     batch = write_jsonl(tmp_path / "batch.jsonl", docs)
     out = tmp_path / "out.jsonl"
-    env = cli_env(fake_server.base_url)
+    env = cli_env(fake_server.base_url, HARNESS_TIMEOUT="10")  # no timeout faults here: a loaded machine must not fail it
     assert run_cli(["extract", str(batch), "-o", str(out)], env).returncode == 0
     docs[1]["text"] = "A corrected story: the bridge in district 1 stays closed until June."
     write_jsonl(batch, docs)

@@ -17,7 +17,9 @@ FILTER_HEADERS = [
     "cookie", "set-cookie", "proxy-authorization",
 ]  # fmt: skip
 MATCH_ON = ("method", "path", "body")
-STALE_MARKER = "CannotOverwriteExistingCassetteException"
+STALE_MARKERS = (  # what vcrpy says when a request has no recording
+    "Can't play back this request", "Can't overwrite existing cassette",
+)
 RECORD_HINT = (
     "re-record against a live endpoint: python -m harness eval --live --record "
     "(embedded model, or set HARNESS_BASE_URL/HARNESS_MODEL), or "

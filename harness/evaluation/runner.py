@@ -21,7 +21,7 @@ from ..errors import HarnessError
 from ..pipeline import Extractor, Options
 from ..prompting import PromptTemplate
 from ..session import open_endpoint
-from .cassettes import RECORD_HINT, STALE_MARKER, cassette_path, use_cassette
+from .cassettes import RECORD_HINT, STALE_MARKERS, cassette_path, use_cassette
 from .fixtures import FIXTURES_DIR, Fixture, iter_fixtures
 from .gate import (
     compare_to_baseline, fixtures_of, load_baseline, render_diff, save_baseline, update_baseline,
@@ -93,7 +93,7 @@ async def run_fixtures(fixtures: list[Fixture], settings: Settings, *, live: boo
 
 
 def _note_stale(run: EvalRun, fixture_id: str, path: Path, result: Result) -> None:
-    if result.error and STALE_MARKER in result.error.message:
+    if result.error and any(marker in result.error.message for marker in STALE_MARKERS):
         run.stale[fixture_id] = (
             f"stale cassette {path}: the request no longer matches the recording (the prompt, "
             f"schema, settings or model changed); {RECORD_HINT}"
