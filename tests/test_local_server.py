@@ -136,7 +136,7 @@ async def test_async_context_manager(cache):
 
 
 def _child_script(body: str) -> str:
-    return textwrap.dedent(f"""
+    return textwrap.dedent("""
         import sys, time
         from pathlib import Path
         from harness.local.models import resolve_model
