@@ -217,22 +217,18 @@ def _fuzzy(needle: str, idx: _Index, regions: list[tuple[int, int]]) -> list[Mat
 def _search(needle: str, idx: _Index, regions: list[tuple[int, int]]) -> list[Match]:
     """Every match at the first level (exact, cleaned, normalised, fuzzy) that finds any."""
     text = idx.text
-    hits = [
-        Match(at, at + len(needle), Grounding.exact, 100.0)
-        for a, b in regions
-        for at in _find_all(text, needle, a, b)
-    ]
+
+    def literal(words: str, level: Grounding) -> list[Match]:
+        return [Match(at, at + len(words), level, 100.0) for a, b in regions for at in _find_all(text, words, a, b)]
+
+    hits = literal(needle, Grounding.exact)
     if hits:
         return hits
     cleaned = _clean(needle)
     if not cleaned:
         return []
     if cleaned != needle:
-        hits = [
-            Match(at, at + len(cleaned), Grounding.fuzzy, 100.0)
-            for a, b in regions
-            for at in _find_all(text, cleaned, a, b)
-        ]
+        hits = literal(cleaned, Grounding.fuzzy)
         if hits:
             return hits
     folded = _SPACES.sub(" ", _fold(cleaned))
