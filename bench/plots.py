@@ -38,20 +38,14 @@ def plot_throughput(data: dict, path: Path) -> Path:
             (r for r in rows if r["framework"] == framework), key=lambda r: r["concurrency"]
         )
         color, marker = STYLE.get(framework, (None, "x"))
-        ax.plot(
-            [r["concurrency"] for r in mine],
-            [r["docs_per_s"] for r in mine],
-            marker=marker,
-            color=color,
-            label=framework,
-        )
-        ax_cpu.plot(
-            [r["concurrency"] for r in mine],
-            [r["cpu_ms_per_doc"] for r in mine],
-            marker=marker,
-            color=color,
-            label=framework,
-        )
+        for axis, metric in ((ax, "docs_per_s"), (ax_cpu, "cpu_ms_per_doc")):
+            axis.plot(
+                [r["concurrency"] for r in mine],
+                [r[metric] for r in mine],
+                marker=marker,
+                color=color,
+                label=framework,
+            )
     for axis in (ax, ax_cpu):
         axis.set_xscale("log", base=2)
         axis.set_xticks(levels, [str(c) for c in levels])

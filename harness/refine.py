@@ -44,7 +44,7 @@ def dedupe(extraction: Extraction) -> list[str]:
     seen_claims: set = set()
     claims = []
     for claim in extraction.claims:
-        key = (_key(claim.content), (claim.speaker.name or claim.speaker.role or "").lower())
+        key = (_key(claim.content), _speaker_key(claim))
         if key in seen_claims:
             continue
         seen_claims.add(key)
