@@ -6,7 +6,7 @@ import asyncio
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO
 
@@ -64,7 +64,7 @@ async def run_extract(
     items = _skip_done(iter_documents(paths, settings.max_doc_chars, stdin), done, report)
     template = PromptTemplate.load(prompt)
     want_text = options.include_text or html_dir is not None
-    run_options = Options(options.drop_ungrounded, options.strip_furniture, want_text)
+    run_options = replace(options, include_text=want_text)
     err = Console(file=sys.stderr)
     with ExitStack() as stack:
         if out is None:

@@ -49,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument("--retry-errors", action="store_true", help="with --resume: run error records again")
     extract.add_argument("--drop-ungrounded", action="store_true", help="drop items whose text is not found in the article (default: keep and flag)")
     extract.add_argument("--keep-furniture", action="store_true", help="show 'See also'/'Share' lines to the model too")
+    extract.add_argument("--model-quotes-only", action="store_true",
+                         help="do not add attributed quotations the model missed (see harness.quotes)")
     extract.add_argument("--include-text", action="store_true", help="put the document text into each Result (for `harness view`)")
     extract.add_argument("--html", type=Path, metavar="DIR", help="also write one HTML page per document into DIR")
     extract.add_argument("--chunk-chars", type=int, help="cut documents longer than this (default 2000)")
@@ -153,7 +155,8 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError("--retry-errors goes with --resume")
         if args.resume and args.output is None:
             raise ConfigError("--resume needs -o FILE: the output it resumes")
-        options = Options(args.drop_ungrounded, not args.keep_furniture, args.include_text)
+        options = Options(args.drop_ungrounded, not args.keep_furniture, args.include_text,
+                          not args.model_quotes_only)
         return extract_main(
             args.paths, settings, options, out=args.output, resume=args.resume,
             retry_errors=args.retry_errors, html_dir=args.html, prompt=args.prompt, quiet=args.quiet,

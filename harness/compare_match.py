@@ -21,6 +21,11 @@ CLAIM_THRESHOLD = 0.5
 #: A claim pair also needs this much text similarity (content or summary, 0-100): a shared
 #: speaker alone does not make two different statements the same claim.
 CLAIM_MIN_TEXT = 55.0
+#: ... or this much when both give the same speaker (full name, or the same unnamed source): an outlet that rewords a quotation keeps
+#: little of its wording ("actions speak louder than words" -> "Actions have a greater impact
+#: than mere words" scores 51), and the named speaker is then the stronger evidence; two
+#: unrelated statements by one speaker score about 20-42.
+CLAIM_MIN_TEXT_SAME_SPEAKER = 47.0
 
 DiscrepancyKind = Literal[
     "quote_wording", "speaker_vaguer", "speaker_differs", "figure_differs", "missing",
@@ -227,6 +232,16 @@ def event_similarity(a: Event, b: Event) -> float:
     )  # fmt: skip
 
 
+def _same_speaker(a: Speaker, b: Speaker) -> bool:
+    """The same person in full ("Maj Gen Pat Ryder", "Pat Ryder"), or the same unnamed source
+    ("US officials", "officials"); not a body and its part ("Iran", "Iran's Foreign Ministry")."""
+    if a.name or b.name:
+        na, nb = norm_name(a.name), norm_name(b.name)
+        return na == nb and len(na.split()) >= 2
+    ra, rb = role_tokens(a.role), role_tokens(b.role)
+    return bool(ra and rb) and (ra <= rb or rb <= ra)
+
+
 def claim_text_similarity(a: Claim, b: Claim) -> float:
     """0-100: the content words, or the summaries' gist when that is closer."""
     content = max(_sim(a.content.text, b.content.text), fuzz.partial_ratio(_norm(a.content.text), _norm(b.content.text)) * 0.8)
@@ -237,9 +252,9 @@ def claim_text_similarity(a: Claim, b: Claim) -> float:
 def claim_similarity(a: Claim, b: Claim, same_event: bool | None = None) -> float:
     """Content/summary text, speaker, and whether the claims point at the same event group."""
     text = claim_text_similarity(a, b)
-    if text < CLAIM_MIN_TEXT:
-        return 0.0
     speaker, _ = speaker_relation(a.speaker, b.speaker)
+    if text < (CLAIM_MIN_TEXT_SAME_SPEAKER if _same_speaker(a.speaker, b.speaker) else CLAIM_MIN_TEXT):
+        return 0.0
     link = None if same_event is None else float(same_event)
     return _weighted([(text / 100, 2.0), (speaker, 1.5), (link, 0.5)])
 

@@ -30,13 +30,15 @@ from .grounding import count_grounding, ground_spans
 from .merge import merge_extractions
 from .policy import apply_policy
 from .prompting import Pass, PromptTemplate
-from .refine import dedupe, fix_speakers, join_adjacent, link_claims, settle_quotes
+from .quotes import recover_according_to, recover_quotes
+from .refine import cut_at_paragraph, dedupe, fix_speakers, join_adjacent, link_claims, settle_quotes
 
 @dataclass(frozen=True)
 class Options:
     drop_ungrounded: bool = False
     strip_furniture: bool = True
     include_text: bool = False
+    recover_quotes: bool = True
 
 
 class Extractor:
@@ -119,6 +121,10 @@ class Extractor:
         warnings += join_adjacent(merged, doc.text)
         warnings += settle_quotes(merged, doc.text)
         warnings += dedupe(merged)  # widened quotations can coincide
+        warnings += cut_at_paragraph(merged, doc.text)  # once quotation marks settled ``kind``
+        if self.options.recover_quotes:
+            warnings += recover_quotes(merged, doc.text, exclude=furniture)
+            warnings += recover_according_to(merged, doc.text, exclude=furniture)
         warnings += apply_policy(merged, doc.text, drop_ungrounded=self.options.drop_ungrounded)
         link_claims(merged)
         warnings += stats.notes

@@ -9,10 +9,13 @@
 - ``join_adjacent``: one statement that the model cut into sentence-claims (same speaker, the
   pieces next to each other with nothing but spaces, punctuation or quote marks between) is one
   claim, as the labelling guidelines say.
-- ``fix_speakers``: a person's name given as ``role`` and a title given as ``name`` are swapped.
+- ``cut_at_paragraph``: indirect content that runs across a paragraph break is cut to the first
+  paragraph.
+- ``fix_speakers``: a person's name given as ``role`` and a title given as ``name`` are swapped;
+  a description given as ``name`` ("US officials") becomes the role.
 - ``link_claims``: a claim with no ``event_ids`` is linked to the events whose evidence shares a
   sentence with it.
-Run ``dedupe``, ``fix_speakers``, ``join_adjacent`` and ``settle_quotes`` before the policy (misquote flags, claim evidence), and
+Run ``dedupe``, ``fix_speakers``, ``join_adjacent``, ``settle_quotes`` and ``cut_at_paragraph`` before the policy (misquote flags, claim evidence), and
 ``link_claims`` after it.
 """
 
@@ -125,6 +128,11 @@ def fix_speakers(extraction: Extraction) -> list[str]:
     warnings = []
     for claim in extraction.claims:
         speaker = claim.speaker
+        if speaker.name and not speaker.role and speaker.name.split()[-1][:1].islower():
+            # "US officials", "a Pentagon spokeswoman": a description, not a name
+            speaker.name, speaker.role = None, speaker.name
+            warnings.append(f"claim {claim.id}: speaker {speaker.role!r} is a description: moved to role")
+            continue
         if _titleish(speaker.name) and speaker.role and not _titleish(speaker.role):
             speaker.name, speaker.role = speaker.role, speaker.name
             warnings.append(f"claim {claim.id}: speaker name and role swapped ({speaker.name!r}, {speaker.role!r})")
@@ -133,6 +141,37 @@ def fix_speakers(extraction: Extraction) -> list[str]:
 
 def _speaker_key(claim: Claim) -> str:
     return " ".join((claim.speaker.name or claim.speaker.role or "").lower().split())
+
+
+def cut_at_paragraph(extraction: Extraction, document: str) -> list[str]:
+    """Reported speech does not run across paragraphs: an indirect claim whose words do is cut
+    to its first paragraph (a small model sometimes copies a whole passage as one claim)."""
+    warnings = []
+    for claim in extraction.claims:
+        content = claim.content
+        if claim.kind != "indirect" or content.grounding != Grounding.exact or content.start is None:
+            continue
+        words = document[content.start : content.end]
+        cut = words.find("\n")
+        if cut <= 0:
+            continue
+        kept = words[:cut].rstrip()
+        claim.content = Span(text=kept, start=content.start, end=content.start + len(kept),
+                             grounding=Grounding.exact)
+        warnings.append(f"claim {claim.id}: indirect content ran across paragraphs: cut from "
+                        f"{len(words)} to {len(kept)} characters (its first paragraph)")
+    return warnings
+
+
+def _joinable(first: Claim, then: Claim, document: str) -> bool:
+    """Only spaces, punctuation and quote marks between; a line break only inside a quoted
+    statement (both parts direct, or set off after "X said:"): reported speech does not run on
+    across paragraphs."""
+    gap = document[first.content.end : then.content.start]
+    if not GAP.fullmatch(gap):
+        return False
+    block = BLOCK_QUOTE.search(document[max(0, first.content.start - 8) : first.content.start])
+    return "\n" not in gap or first.kind == then.kind == "direct" or bool(block)
 
 
 def join_adjacent(extraction: Extraction, document: str) -> list[str]:
@@ -146,7 +185,7 @@ def join_adjacent(extraction: Extraction, document: str) -> list[str]:
     for claim in placed:
         if (current is not None and _speaker_key(claim) == _speaker_key(current)
                 and current.content.end <= claim.content.start
-                and GAP.fullmatch(document[current.content.end : claim.content.start])):
+                and _joinable(current, claim, document)):
             start, end = current.content.start, claim.content.end
             current.content = Span(text=document[start:end], start=start, end=end, grounding=Grounding.exact)
             current.event_ids = list(dict.fromkeys(current.event_ids + claim.event_ids))

@@ -18,6 +18,7 @@ from ..config import Settings
 from ..documents import Document
 from ..endpoint import Endpoint
 from ..errors import HarnessError
+from ..output import dump_pretty
 from ..pipeline import Extractor, Options
 from ..prompting import PromptTemplate
 from ..session import open_endpoint
@@ -118,6 +119,15 @@ def score_run(run: EvalRun, fixtures: list[Fixture]):
     return aggregate(docs), docs
 
 
+def write_results(folder: Path, run: EvalRun, texts: dict[str, str]) -> None:
+    """Each fixture's Result, article text included, as ``<fixture>.json``: the input of
+    ``harness compare`` and ``harness view`` on recorded outputs."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for fixture_id, result in run.results.items():
+        with_text = result.model_copy(update={"text": texts[fixture_id]})
+        (folder / f"{fixture_id}.json").write_text(dump_pretty(with_text) + "\n", encoding="utf-8")
+
+
 def eval_main(args, settings: Settings) -> int:
     fixtures = list(iter_fixtures(FIXTURES_DIR, args.fixtures))
     if not fixtures:
@@ -139,6 +149,7 @@ def eval_main(args, settings: Settings) -> int:
     preds = {k: v for k, v in run.results.items() if v.error is None}
     golds = {f.id: f.gold for f in fixtures}
     write_reports(args.out, summary, docs, texts, preds, golds)
+    write_results(args.out / "results", run, texts)
     print(render_text(summary, docs))
     report = summary_to_dict(summary, docs)
     if args.update_baseline:
@@ -152,5 +163,5 @@ def eval_main(args, settings: Settings) -> int:
         passed = sum(compare_to_baseline(summary_to_dict(*score_run(r, fixtures)), baseline, r.model).passed
                      for r in runs)
         print(f"harness eval: gate passed in {passed}/{len(runs)} live runs")
-    print(f"harness eval: reports in {args.out}/ (report.txt, report.json, report.html)")
+    print(f"harness eval: reports in {args.out}/ (report.txt, report.json, report.html, results/)")
     return 0 if gate.passed and not problems else 1

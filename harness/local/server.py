@@ -123,11 +123,12 @@ def llama_server_command(
     parallel: int,
     no_repack: bool = False,
 ) -> list[str]:
-    """``llama-server`` arguments. Its ``-c`` is shared by all slots: each slot gets ``ctx``."""
+    """``llama-server`` arguments. Its ``-c`` is shared by all slots: each slot gets ``ctx``.
+    ``--metrics`` serves token counters on loopback (``/metrics``; read by the benchmarks)."""
     return [
         str(binary), "-m", str(model.path), "--host", HOST, "--port", str(port),
         "-c", str(ctx * parallel), "-t", str(threads), "--parallel", str(parallel),
-        "--alias", model.name,
+        "--alias", model.name, "--metrics",
     ] + (["--no-repack"] if no_repack else [])  # fmt: skip
 
 
