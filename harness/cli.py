@@ -69,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--update-baseline", action="store_true", help="write these scores into evals/baseline.json")
     evaluate.add_argument("--repeat", type=int, default=1, help="runs to combine into a pass rate (live)")
     evaluate.add_argument("--record", action="store_true", help="with --live: (re)record the cassettes")
+    evaluate.add_argument("--model-quotes-only", action="store_true",
+                          help="score the model's claims alone, without quotations the harness recovers")
     _endpoint_flags(evaluate)
 
     compare = commands.add_parser(

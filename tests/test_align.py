@@ -18,7 +18,7 @@ from harness.evaluation.align import (
 )
 from schemas import Claim, Event, Span, Speaker
 
-TEXT = Path("/work/shared/articles/000_b1a854914bfb7f38.txt").read_text(encoding="utf-8")
+TEXT = (Path(__file__).resolve().parents[1] / "evals" / "pairs" / "seed-tower22" / "000_b1a854914bfb7f38.txt").read_text(encoding="utf-8")
 RYDER = "actions speak louder than words"
 KIRBY = "We are not looking for war with Iran"
 

@@ -9,7 +9,7 @@ import pytest
 from harness.chunking import chunk_text, sentence_spans
 from harness.errors import ConfigError
 
-SEEDS = Path("/work/shared/articles")
+SEEDS = Path(__file__).resolve().parents[1] / "evals" / "pairs" / "seed-tower22"  # copies of the seeds
 WIRE = (SEEDS / "000_b1a854914bfb7f38.txt").read_text(encoding="utf-8")
 REWORDED = (SEEDS / "002_eaa5d8ad86e5cbbc.txt").read_text(encoding="utf-8")
 

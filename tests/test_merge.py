@@ -9,7 +9,7 @@ from harness.grounding import ground_spans
 from harness.merge import merge_extractions
 from schemas import Claim, Event, Extraction
 
-WIRE = Path("/work/shared/articles/000_b1a854914bfb7f38.txt").read_text(encoding="utf-8")
+WIRE = (Path(__file__).resolve().parents[1] / "evals" / "pairs" / "seed-tower22" / "000_b1a854914bfb7f38.txt").read_text(encoding="utf-8")
 
 IMPLICATED = "has specifically implicated Kataib Hezbollah in the recent drone attack"
 SUSPENSION = (

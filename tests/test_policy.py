@@ -8,7 +8,7 @@ from harness.grounding import ground_spans
 from harness.policy import MISQUOTE, UNGROUNDED, apply_policy
 from schemas import Claim, Event, Extraction, Grounding
 
-WIRE = Path("/work/shared/articles/000_b1a854914bfb7f38.txt").read_text(encoding="utf-8")
+WIRE = (Path(__file__).resolve().parents[1] / "evals" / "pairs" / "seed-tower22" / "000_b1a854914bfb7f38.txt").read_text(encoding="utf-8")
 
 
 def claim(

@@ -20,7 +20,7 @@ from harness.evaluation.report import (
 from harness.evaluation.scoring import METRICS, aggregate, score_document
 from schemas import Claim, Extraction, GoldResult, Span
 
-TEXT = Path("/work/shared/articles/000_b1a854914bfb7f38.txt").read_text(encoding="utf-8")
+TEXT = (Path(__file__).resolve().parents[1] / "evals" / "pairs" / "seed-tower22" / "000_b1a854914bfb7f38.txt").read_text(encoding="utf-8")
 RYDER = "actions speak louder than words"
 KIRBY = "We are not looking for war with Iran"
 STATEMENT = "We will continue to defend our people in Gaza in other ways"

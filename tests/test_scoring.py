@@ -16,7 +16,7 @@ from harness.evaluation.scoring import (
 )
 from schemas import Claim, Event, Extraction, GoldResult, Result, Span
 
-ARTICLE = Path("/work/shared/articles/000_b1a854914bfb7f38.txt")
+ARTICLE = Path(__file__).resolve().parents[1] / "evals" / "pairs" / "seed-tower22" / "000_b1a854914bfb7f38.txt"
 TEXT = ARTICLE.read_text(encoding="utf-8")
 
 

@@ -18,7 +18,7 @@ try:
 except ImportError:  # tests/ imported as a package
     from tests.browser import browser_test, external_requests, screenshot
 
-ARTICLE = Path("/work/shared/articles/000_b1a854914bfb7f38.txt")
+ARTICLE = Path(__file__).resolve().parents[1] / "evals" / "pairs" / "seed-tower22" / "000_b1a854914bfb7f38.txt"
 if not ARTICLE.exists():
     pytest.skip(f"seed article {ARTICLE} not found", allow_module_level=True)
 TEXT = ARTICLE.read_text(encoding="utf-8")

@@ -25,6 +25,9 @@ Pair = tuple[int | None, int | None, float]
 #: Pairs below these similarities are not matched (they count as a miss plus an invention).
 EVENT_MIN_SIM = 0.35
 CLAIM_MIN_SIM = 0.35
+#: Contents compared as text (one side has no offsets) must be at least this similar: unrelated
+#: sentences of news prose score 0.3-0.55 (an invented claim would otherwise pair with one).
+MIN_PASSAGE_SIM = 0.6
 #: Two names are "the same" at or above this rapidfuzz score (0-100) after normalisation.
 NAME_MATCH = 85.0
 
@@ -85,6 +88,15 @@ def norm_name(name: str | None) -> str:
     words = norm_text(name).split()
     kept = [w for w in words if w not in _TITLES]
     return " ".join(kept or words)
+
+
+def passage_similarity(a: str | None, b: str | None) -> float:
+    """For passages without offsets (a claim's content, an event's sentences): the mean of
+    rapidfuzz token_set and token_sort ratios, in [0, 1]. token_set alone scores a short text
+    that shares a few words with a long one near 1, so an invented "We have no shelters." would
+    pair with any gold quotation holding "we" and "no"."""
+    a, b = norm_text(a), norm_text(b)
+    return (fuzz.token_set_ratio(a, b) + fuzz.token_sort_ratio(a, b)) / 200 if a and b else 0.0
 
 
 def text_similarity(a: str | None, b: str | None) -> float:
@@ -163,7 +175,7 @@ def _event_span_term(a: Event, b: Event) -> float | None:
         return iou
     ta = " ".join(s.text for s in event_spans(a))
     tb = " ".join(s.text for s in event_spans(b))
-    return text_similarity(ta, tb) if ta and tb else None
+    return passage_similarity(ta, tb) if ta and tb else None
 
 
 def _weighted(terms: dict[str, float | None], weights: dict[str, float]) -> float:
@@ -196,13 +208,14 @@ def speaker_similarity(a: Speaker, b: Speaker) -> float:
 def content_similarity(a: Claim, b: Claim) -> float:
     """Offset IoU of the content spans, or text similarity when either lacks offsets."""
     iou = span_iou([a.content], [b.content])
-    return iou if iou is not None else text_similarity(a.content.text, b.content.text)
+    return iou if iou is not None else passage_similarity(a.content.text, b.content.text)
 
 
 def claim_similarity(a: Claim, b: Claim) -> float:
-    """Content (main term) and speaker, weighted by ``CLAIM_WEIGHTS``."""
-    terms = {
-        "content": content_similarity(a, b),
-        "speaker": speaker_similarity(a.speaker, b.speaker),
-    }
+    """Content (main term) and speaker, weighted by ``CLAIM_WEIGHTS``; 0 when the contents are
+    compared as text (no offsets) and fall below ``MIN_PASSAGE_SIM``."""
+    content = content_similarity(a, b)
+    if span_iou([a.content], [b.content]) is None and content < MIN_PASSAGE_SIM:
+        return 0.0
+    terms = {"content": content, "speaker": speaker_similarity(a.speaker, b.speaker)}
     return _weighted(terms, CLAIM_WEIGHTS)

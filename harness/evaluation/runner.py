@@ -51,10 +51,11 @@ def document_for(fixture: Fixture) -> Document:
 
 
 async def _run_one(settings: Settings, base_url: str, model: str, template: PromptTemplate,
-                   fixture: Fixture, cassette: Path | None, record_mode: str) -> Result:
+                   fixture: Fixture, cassette: Path | None, record_mode: str,
+                   options: Options = Options()) -> Result:
     # A fresh endpoint per fixture: each cassette holds its own mode negotiation.
     endpoint = Endpoint(settings, base_url, model, settings.api_key)
-    extractor = Extractor(settings, endpoint, template, Options())
+    extractor = Extractor(settings, endpoint, template, options)
     try:
         if cassette is None:
             return await extractor.run_one(document_for(fixture))
@@ -66,7 +67,8 @@ async def _run_one(settings: Settings, base_url: str, model: str, template: Prom
 
 
 async def run_fixtures(fixtures: list[Fixture], settings: Settings, *, live: bool = False,
-                       record: bool = False, prompt: str = "news") -> EvalRun:
+                       record: bool = False, prompt: str = "news",
+                       options: Options = Options()) -> EvalRun:
     """Every fixture through the pipeline; replayed from cassettes unless ``live``."""
     template = PromptTemplate.load(prompt)
     if not live:
@@ -78,7 +80,7 @@ async def run_fixtures(fixtures: list[Fixture], settings: Settings, *, live: boo
             if not path.is_file():
                 run.missing.append(fixture.id)  # not recorded for this model and prompt
                 continue
-            result = await _run_one(replay, REPLAY_URL, model, template, fixture, path, "none")
+            result = await _run_one(replay, REPLAY_URL, model, template, fixture, path, "none", options)
             _note_stale(run, fixture.id, path, result)
             run.results[fixture.id] = result
         return run
@@ -88,7 +90,7 @@ async def run_fixtures(fixtures: list[Fixture], settings: Settings, *, live: boo
             path = cassette_path(endpoint.model, template.name, template.sha256, fixture.id) if record else None
             print(f"harness eval: {fixture.id} ...", file=sys.stderr, flush=True)
             result = await _run_one(settings, endpoint.base_url, endpoint.model, template, fixture,
-                                    path, "all")
+                                    path, "all", options)
             run.results[fixture.id] = result
         return run
 
@@ -134,7 +136,8 @@ def eval_main(args, settings: Settings) -> int:
         raise HarnessError(f"no fixture matches {args.fixtures!r} in {FIXTURES_DIR}")
     if args.record and not args.live:
         raise HarnessError("--record goes with --live: recording needs a real endpoint")
-    runs = [asyncio.run(run_fixtures(fixtures, settings, live=args.live, record=args.record))
+    options = Options(recover_quotes=not args.model_quotes_only)
+    runs = [asyncio.run(run_fixtures(fixtures, settings, live=args.live, record=args.record, options=options))
             for _ in range(max(1, args.repeat if args.live else 1))]
     run = runs[-1]
     baseline = load_baseline(BASELINE)
