@@ -18,7 +18,7 @@ from pathlib import Path
 from harness.grounding import ground_spans
 from schemas import Event, Extraction, Span
 
-DEFAULT_ARTICLES = Path("/work/shared/articles")
+DEFAULT_ARTICLES = Path(__file__).resolve().parents[1] / "evals" / "pairs" / "seed-tower22"  # the seed articles
 
 
 def build_document(articles: Path, chars: int) -> str:

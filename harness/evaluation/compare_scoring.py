@@ -149,19 +149,37 @@ def score_all_pairs(root: Path = PAIRS_DIR) -> list[dict[str, Any]]:
     return [score_pair(compare(p.results, p.texts), p.expected) for p in iter_pairs(root)]
 
 
-def main() -> int:
-    """``python -m harness.evaluation.compare_scoring``: a table of the scores of every pair."""
-    from rich.console import Console
-    from rich.table import Table
+PAIR_COLUMNS = ("pair", "align P", "align R", "align F1", "disc P", "disc R", "disc F1", "disc F1 (no missing)")
 
+
+def pair_rows(scores: list[dict[str, Any]]) -> list[list[str]]:
+    """One row of formatted cells per scored pair (``PAIR_COLUMNS``)."""
     def f(x: Any) -> str:
         return "-" if x is None else f"{x:.2f}"
 
-    table = Table("pair", "align P", "align R", "align F1", "disc P", "disc R", "disc F1", "disc F1 (no missing)")
-    for s in score_all_pairs():
+    rows = []
+    for s in scores:
         a, d, m = s["alignment"]["all"], s["discrepancies"]["all"], s["discrepancies"]["all_but_missing"]
-        table.add_row(s["pair_id"], f(a["precision"]), f(a["recall"]), f(a["f1"]), f(d["precision"]), f(d["recall"]), f(d["f1"]), f(m["f1"]))
-    Console().print(table)
+        rows.append([s["pair_id"], f(a["precision"]), f(a["recall"]), f(a["f1"]),
+                     f(d["precision"]), f(d["recall"]), f(d["f1"]), f(m["f1"])])
+    return rows
+
+
+def pair_table(scores: list[dict[str, Any]]) -> Any:
+    from rich import box
+    from rich.table import Table
+
+    table = Table(*PAIR_COLUMNS, title="Cross-source comparison of the labelled pairs (gold Results)", box=box.ASCII)
+    for row in pair_rows(scores):
+        table.add_row(*row)
+    return table
+
+
+def main() -> int:
+    """``python -m harness.evaluation.compare_scoring``: a table of the scores of every pair."""
+    from rich.console import Console
+
+    Console().print(pair_table(score_all_pairs()))
     return 0
 
 

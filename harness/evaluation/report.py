@@ -196,6 +196,11 @@ mark.hit{background:#bfe8c4}mark.miss{background:#ffd39a}mark.invented{backgroun
 <td>{% if m.width is not none %}<span class="bar"><span style="width:{{ m.width }}%"></span></span>{% endif %}</td>
 <td>{{ m.macro }}</td></tr>
 {% endfor %}</table>
+{% if pairs %}<h2>Cross-source comparison</h2>
+<p>The labelled pairs of <code>evals/pairs/</code>: <code>harness compare</code> on their gold Results,
+alignment and discrepancies scored against the expected ones.</p>
+<table><tr>{% for c in pairs.columns %}<th>{{ c }}</th>{% endfor %}</tr>
+{% for r in pairs.rows %}<tr>{% for v in r %}<td>{{ v }}</td>{% endfor %}</tr>{% endfor %}</table>{% endif %}
 <h2>Fixtures</h2>
 <p class="legend"><mark class="hit">hit</mark> gold item found <mark class="miss">miss</mark>
 gold item not found <mark class="invented">invented</mark> prediction matching no gold item</p>
@@ -239,13 +244,15 @@ def render_html(
     preds: Mapping[str, Prediction],
     golds: Mapping[str, GoldResult],
     title: str = "harness eval report",
+    pairs: dict | None = None,
 ) -> str:
     """The whole report as one self-contained HTML page (inputs keyed by doc id)."""
     views = [
         _doc_view(d, texts.get(d.doc_id, ""), preds.get(d.doc_id), golds[d.doc_id]) for d in docs
     ]
     template = Environment(autoescape=True).from_string(_TEMPLATE)
-    return template.render(title=title, summary=summary, metrics=_metric_rows(summary), docs=views)
+    return template.render(title=title, summary=summary, metrics=_metric_rows(summary), docs=views,
+                           pairs=pairs)
 
 
 def write_reports(
@@ -255,12 +262,19 @@ def write_reports(
     texts: Mapping[str, str],
     preds: Mapping[str, Prediction],
     golds: Mapping[str, GoldResult],
+    pairs: Sequence[dict] = (),
 ) -> dict[str, Path]:
-    """Write report.txt, report.json and report.html into ``folder``; returns their paths."""
+    """Write report.txt, report.json and report.html into ``folder``; returns their paths.
+    ``pairs``: scores of the labelled cross-source pairs (``compare_scoring.score_all_pairs``)."""
+    from .compare_scoring import PAIR_COLUMNS, pair_rows, pair_table
+
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = {k: folder / f"report.{k}" for k in ("txt", "json", "html")}
-    paths["txt"].write_text(render_text(summary, docs), encoding="utf-8")
-    paths["json"].write_text(json.dumps(summary_to_dict(summary, docs), indent=2), encoding="utf-8")
-    paths["html"].write_text(render_html(summary, docs, texts, preds, golds), encoding="utf-8")
+    text = render_text(summary, docs) + (_to_text(pair_table(list(pairs)), 160) if pairs else "")
+    paths["txt"].write_text(text, encoding="utf-8")
+    paths["json"].write_text(json.dumps(summary_to_dict(summary, docs) | {"pairs": list(pairs)}, indent=2),
+                             encoding="utf-8")
+    pair_view = {"columns": PAIR_COLUMNS, "rows": pair_rows(list(pairs))} if pairs else None
+    paths["html"].write_text(render_html(summary, docs, texts, preds, golds, pairs=pair_view), encoding="utf-8")
     return paths

@@ -12,6 +12,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rich.console import Console
+
 from schemas import Result
 
 from ..config import Settings
@@ -22,6 +24,7 @@ from ..output import dump_pretty
 from ..pipeline import Extractor, Options
 from ..prompting import PromptTemplate
 from ..session import open_endpoint
+from .compare_scoring import pair_table, score_all_pairs
 from .cassettes import RECORD_HINT, STALE_MARKERS, cassette_path, use_cassette
 from .fixtures import FIXTURES_DIR, Fixture, iter_fixtures
 from .gate import (
@@ -151,9 +154,11 @@ def eval_main(args, settings: Settings) -> int:
     texts = {f.id: f.text for f in fixtures}
     preds = {k: v for k, v in run.results.items() if v.error is None}
     golds = {f.id: f.gold for f in fixtures}
-    write_reports(args.out, summary, docs, texts, preds, golds)
+    pairs = score_all_pairs()
+    write_reports(args.out, summary, docs, texts, preds, golds, pairs)
     write_results(args.out / "results", run, texts)
     print(render_text(summary, docs))
+    Console(width=160).print(pair_table(pairs))
     report = summary_to_dict(summary, docs)
     if args.update_baseline:
         recorded = [f for f in run.results if f not in run.stale]
