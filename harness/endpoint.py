@@ -15,17 +15,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
+from functools import cache
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx2
 import instructor
 import openai
+from instructor.v2.core.function_calls import response_schema
 from instructor.v2.core.hooks import Hooks
+from instructor.v2.validation import async_validators  # noqa: F401 - patched below
 from pydantic import BaseModel, ValidationError
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
@@ -185,6 +189,34 @@ class DeadlineClient(httpx2.AsyncClient):
             ) from None
 
 
+def _remember_async_validator_checks() -> None:
+    """instructor walks the whole response model on every call (twice) to refuse async
+    validators: 20% of the client's CPU, profiled. The answer for a class never changes, so
+    remember the classes that passed. Skipped if instructor moves the function."""
+    module = sys.modules.get("instructor.v2.validation.async_validators")
+    check = getattr(module, "reject_async_validators", None)
+    if check is None or getattr(check, "_harness_cached", False):
+        return
+    passed: set[type] = set()
+
+    def reject_async_validators(response_model: Any) -> None:
+        if isinstance(response_model, type) and response_model in passed:
+            return
+        check(response_model)
+        if isinstance(response_model, type):
+            passed.add(response_model)
+
+    reject_async_validators._harness_cached = True  # type: ignore[attr-defined]
+    module.reject_async_validators = reject_async_validators  # type: ignore[union-attr]
+
+
+@cache
+def _response_model(output_model: type[BaseModel]) -> type[BaseModel]:
+    """The decoding model wrapped the way instructor wraps it, once: instructor otherwise builds
+    a new pydantic class (and its schema) on every call (17% of the client's CPU, profiled)."""
+    return response_schema(decoding_model(output_model))
+
+
 class Endpoint:
     """An OpenAI-compatible endpoint with a negotiated structured-output mechanism."""
 
@@ -208,6 +240,8 @@ class Endpoint:
         )
         self._mode: str | None = None if settings.mode == "auto" else settings.mode
         self._lock = asyncio.Lock()
+        self._patched: dict[str, Any] = {}  # one instructor client per mode, made once
+        _remember_async_validator_checks()
 
     @property
     def mode(self) -> str | None:
@@ -279,7 +313,9 @@ class Endpoint:
 
         hooks.on("completion:kwargs", lambda *a, **k: setattr(stats, "attempts", stats.attempts + 1))
         hooks.on("completion:response", on_response)
-        client = instructor.from_openai(self.client, mode=MODES[mode])
+        client = self._patched.get(mode)
+        if client is None:
+            client = self._patched[mode] = instructor.from_openai(self.client, mode=MODES[mode])
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.settings.retries + 1),
             retry=retry_if_exception(lambda e: (api := _api_error(e)) is not None and is_transient(api)),
@@ -290,7 +326,7 @@ class Endpoint:
             async for attempt in retrying:
                 with attempt:
                     return await client.chat.completions.create(
-                        response_model=decoding_model(output_model),
+                        response_model=_response_model(output_model),
                         messages=list(messages),
                         max_retries=self.settings.reasks,
                         strict=False,

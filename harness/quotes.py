@@ -13,9 +13,15 @@ settles, so a quotation that no claim covers is added when an attribution sits n
   shelters."``): the same speaker.
 
 Anything else (a partial quotation inside reported speech, scare quotes, a headline) is left
-alone. Pronouns and "the statement" take the speaker of the nearest claim before them. Each
-added claim carries the flag ``recovered`` and a warning names it, so a reader can tell the
-model's claims from the harness's. English reporting verbs only.
+alone. Pronouns and "the statement" take the speaker of the nearest claim before them.
+
+``recover_according_to`` does the same for reported speech that the sentence itself attributes:
+"According to officials, ..." and "..., according to the ministry." (an ``indirect`` claim, when
+the source is at most ``MAX_SOURCE_WORDS`` words).
+
+Each added claim carries the flag ``recovered`` and a warning names it, so a reader can tell the
+model's claims from the harness's (``--model-quotes-only`` turns recovery off). English
+reporting verbs only.
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ VERBS = (
     r"insisted|responded|replied|wrote|writes|noted|explained|argued|claimed|continued|urged|"
     r"vowed|stressed|emphasi[sz]ed|acknowledged|confirmed|reported|asked|recalled|cautioned|remarked|"
     r"commented|observed|suggested|conceded|admitted|maintained|asserted|contended|concluded|"
-    r"predicted|promised|pledged|threatened|boasted|complained|demanded|announces|declares|warned"
+    r"predicted|promised|pledged|threatened|boasted|complained|demanded|announces|declares"
 )
 PRONOUNS = {"he", "she", "they", "it", "we", "i"}
 STATEMENTS = {"statement", "report", "communique", "communiqué", "release", "letter"}
@@ -45,8 +51,9 @@ RANKS = {
 _WHO = r"[^,.;:!?\"“”«»]{1,100}?"
 # attribution after the closing mark: verb first ("said Amina Diallo, the mayor") or speaker first
 AFTER = re.compile(
-    rf"^[\s,.;:!?—–-]*(?:(?P<verb>{VERBS}|according to)\s+(?P<who>{_WHO})(?:,\s*(?P<role>[^.;\"“”]+?))?"
-    rf"\s*(?:[.,;]|$)|(?P<who2>{_WHO})\s+(?P<verb2>{VERBS})\b)",
+    rf"^[\s,.;:!?—–-]*(?:(?P<verb>{VERBS}|according to)\s+(?P<who>{_WHO})"
+    rf"(?:,\s*(?P<role>[^.;\"“”]+?))?\s*(?:[.,;]|$)"
+    rf"|(?P<who2>{_WHO})\s+(?P<verb2>{VERBS})\b)",
     re.I,
 )
 PLACE_OR_TIME = re.compile(r"\s+(?:in|at|on|during|from|after|before|when|while|as)\s+")
@@ -54,9 +61,11 @@ WHEN_OR_WHERE = re.compile(r"\s+(?:in|at|on|during)\s+")
 MAX_SOURCE_WORDS = 6
 _SENTENCE_START = r"(?:^|(?<=[.!?]\s)|(?<=[.!?][\"”]\s))"
 ACCORDING_LEAD = re.compile(
-    _SENTENCE_START + r"According to (?P<who>[^,.;\"“”]{2,100}),\s*(?P<content>[^.!?\"“”]*[^.!?\s\"“”])[.!?]", re.M)
+    _SENTENCE_START + r"According to (?P<who>[^,.;\"“”]{2,100}),\s*"
+    r"(?P<content>[^.!?\"“”]*[^.!?\s\"“”])[.!?]", re.M)
 ACCORDING_TAIL = re.compile(
-    _SENTENCE_START + r"(?P<content>[A-Z][^.!?\"“”]{10,}?),\s*according to (?P<who>[^,.;!?\"“”]{2,100})[.!?]", re.M)
+    _SENTENCE_START + r"(?P<content>[A-Z][^.!?\"“”]{10,}?),\s*"
+    r"according to (?P<who>[^,.;!?\"“”]{2,100})[.!?]", re.M)
 # attribution before the opening mark, ending in a comma or colon
 BEFORE = re.compile(rf"(?P<who>{_WHO})\s+(?P<verb>{VERBS})\b[^\"“”«»]{{0,60}}?[,:]\s*$", re.I)
 # a name: the trailing run of capitalised words ("... spokesperson John Kirby")
@@ -101,7 +110,8 @@ def speaker_from(who: str, role: str | None = None) -> Speaker:
             cut += 1
         if cut >= len(tokens):  # all title words: "the Foreign Ministry" is a body's name
             cut = 0
-        lead = " ".join(filter(None, [lead, " ".join(t for t in tokens[:cut] if t.lower().rstrip(".") not in RANKS)]))
+        titles = " ".join(t for t in tokens[:cut] if t.lower().rstrip(".") not in RANKS)
+        lead = " ".join(filter(None, [lead, titles]))
         name = " ".join(tokens[cut:])
     role = (role or "").strip() or lead.strip() or None
     return Speaker(name=name or None, role=role if role != name else None)
@@ -145,11 +155,13 @@ def _add(extraction: Extraction, ids: set[str], speaker: Speaker, cue: str, kind
 
 def _note(claim: Claim, what: str) -> str:
     who = claim.speaker.name or claim.speaker.role
-    return f"claim {claim.id} recovered from {what} (the model missed it): {who!r} {claim.cue} {claim.content.text[:50]!r}"
+    return (f"claim {claim.id} recovered from {what} (the model missed it): {who!r} {claim.cue} "
+            f"{claim.content.text[:50]!r}")
 
 
 def _overlapping(start: int, end: int, claims: list[Claim]) -> list[Claim]:
-    return [c for c in claims if c.content.start is not None and c.content.grounding != Grounding.none
+    return [c for c in claims
+            if c.content.start is not None and c.content.grounding != Grounding.none
             and c.content.start < end and start < c.content.end]
 
 
@@ -185,7 +197,8 @@ def recover_quotes(extraction: Extraction, document: str,
         line_end = document.find("\n", end)
         line_end = len(document) if line_end < 0 else line_end
         prev_close = quotes[i - 1][1] + 1 if i and quotes[i - 1][1] >= line_start else line_start
-        next_open = quotes[i + 1][0] - 1 if i + 1 < len(quotes) and quotes[i + 1][0] <= line_end else line_end
+        has_next = i + 1 < len(quotes) and quotes[i + 1][0] <= line_end
+        next_open = quotes[i + 1][0] - 1 if has_next else line_end
         before, after = document[prev_close : start - 1], document[end + 1 : next_open]
         text = document[start:end]
         if not _statement_like(text, after):
@@ -196,13 +209,17 @@ def recover_quotes(extraction: Extraction, document: str,
             continue
         found = _attribution(before, after)
         follows = last[1] if last and last[0] == line_start else None
-        if found is None and follows is not None and text[:1].isupper() and re.search(r"(^|[.!?])\s*$", before):
+        new_sentence = text[:1].isupper() and re.search(r"(^|[.!?])\s*$", before)
+        if found is None and follows is not None and new_sentence:
             found = _Attribution("", follows.cue)  # "... said Diallo. "We have no shelters."
         if found is None:
             continue
         if _words(text) < MIN_WORDS or any(s < end and start < e for s, e in exclude):
             continue
-        speaker = follows.speaker.model_copy() if not found.who else _resolve(found, start, extraction.claims)
+        if found.who:
+            speaker = _resolve(found, start, extraction.claims)
+        else:
+            speaker = follows.speaker.model_copy()
         claim = _add(extraction, ids, speaker, found.verb, "direct", start, end, document)
         last = (line_start, claim)
         warnings.append(_note(claim, "quotation marks"))

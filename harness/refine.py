@@ -3,20 +3,22 @@
 - ``dedupe``: a small model under a grammar can repeat an item; exact repeats (same span, or
   same words when unplaced) are removed, with a warning that counts them.
 - ``settle_quotes``: the article's quotation marks decide ``kind``: a claim whose content lies
-  inside a quotation is ``direct`` and covers the whole quotation (run ``dedupe`` again after); one whose grounded words are outside any quotation is
-  ``indirect`` (unless it is set off after "X said:" on its own lines, a block quote); a content
-  span that holds a quotation plus its frame ("X said, "...."") is narrowed to the quoted words. Each change is reported in the warnings.
+  inside a quotation is ``direct`` and covers the whole quotation (run ``dedupe`` again after);
+  one whose grounded words are outside any quotation is ``indirect`` (unless it is set off after
+  "X said:" on its own lines, a block quote); a content span that holds a quotation plus its
+  frame ("X said, "...."") is narrowed to the quoted words. Each change is reported.
 - ``join_adjacent``: one statement that the model cut into sentence-claims (same speaker, the
-  pieces next to each other with nothing but spaces, punctuation or quote marks between) is one
-  claim, as the labelling guidelines say.
+  pieces next to each other with nothing but spaces, punctuation or quote marks between, a line
+  break only inside a quoted statement) is one claim, as the labelling guidelines say.
 - ``cut_at_paragraph``: indirect content that runs across a paragraph break is cut to the first
   paragraph.
 - ``fix_speakers``: a person's name given as ``role`` and a title given as ``name`` are swapped;
   a description given as ``name`` ("US officials") becomes the role.
 - ``link_claims``: a claim with no ``event_ids`` is linked to the events whose evidence shares a
   sentence with it.
-Run ``dedupe``, ``fix_speakers``, ``join_adjacent``, ``settle_quotes`` and ``cut_at_paragraph`` before the policy (misquote flags, claim evidence), and
-``link_claims`` after it.
+
+Run ``dedupe``, ``fix_speakers``, ``join_adjacent``, ``settle_quotes`` and ``cut_at_paragraph``
+before the policy (misquote flags, claim evidence), and ``link_claims`` after it.
 """
 
 from __future__ import annotations
