@@ -95,6 +95,18 @@ def server_tokens(base_url: str) -> tuple[int, ...] | None:
 # --- the three systems --------------------------------------------------------------------------
 
 
+async def in_flight(fixtures: list[Any], run: Any) -> dict[str, Any]:
+    """``await run(fixture)`` for every fixture, ``IN_FLIGHT`` at a time, keyed by fixture id."""
+    gate = asyncio.Semaphore(IN_FLIGHT)
+
+    async def one(fixture: Any) -> Any:
+        async with gate:
+            return await run(fixture)
+
+    results = await asyncio.gather(*(one(f) for f in fixtures))
+    return {f.id: r for f, r in zip(fixtures, results)}
+
+
 def run_harness(fixtures: list[Any], settings: Any, url: str, model: str) -> dict[str, Any]:
     from harness.endpoint import Endpoint
     from harness.evaluation.runner import document_for
@@ -104,17 +116,10 @@ def run_harness(fixtures: list[Any], settings: Any, url: str, model: str) -> dic
     async def main() -> dict[str, Any]:
         endpoint = Endpoint(settings, url, model, settings.api_key)
         extractor = Extractor(settings, endpoint, PromptTemplate.load("news"), Options())
-        gate = asyncio.Semaphore(IN_FLIGHT)
-
-        async def one(fixture: Any) -> Any:
-            async with gate:
-                return await extractor.run_one(document_for(fixture))
-
         try:
-            results = await asyncio.gather(*(one(f) for f in fixtures))
+            return await in_flight(fixtures, lambda f: extractor.run_one(document_for(f)))
         finally:
             await endpoint.aclose()
-        return {f.id: r for f, r in zip(fixtures, results)}
 
     return asyncio.run(main())
 
@@ -129,26 +134,24 @@ def run_instructor(fixtures: list[Any], settings: Any, url: str, model: str) -> 
         client = AsyncOpenAI(base_url=url, api_key=settings.api_key or "none", max_retries=2,
                              timeout=settings.timeout_s)
         patched = instructor.from_openai(client, mode=instructor.Mode.JSON_SCHEMA)
-        gate = asyncio.Semaphore(IN_FLIGHT)
 
         async def one(fixture: Any) -> Any:
-            async with gate:
-                try:
-                    extraction = await patched.chat.completions.create(
-                        model=model, response_model=Extraction, max_retries=2,
-                        max_tokens=2 * settings.max_tokens, temperature=settings.temperature,
-                        messages=[{"role": "system", "content": PLAIN_SYSTEM},
-                                  {"role": "user", "content": fixture.text}],
-                    )
-                except Exception as exc:  # noqa: BLE001 - a failed article scores as empty
-                    return Result(doc_id=fixture.id, error={"type": type(exc).__name__, "message": str(exc)[:300]})
-                return Result(doc_id=fixture.id, events=extraction.events, claims=extraction.claims)
+            try:
+                extraction = await patched.chat.completions.create(
+                    model=model, response_model=Extraction, max_retries=2,
+                    max_tokens=2 * settings.max_tokens, temperature=settings.temperature,
+                    messages=[{"role": "system", "content": PLAIN_SYSTEM},
+                              {"role": "user", "content": fixture.text}],
+                )
+            except Exception as exc:  # noqa: BLE001 - a failed article scores as empty
+                error = {"type": type(exc).__name__, "message": str(exc)[:300]}
+                return Result(doc_id=fixture.id, error=error)
+            return Result(doc_id=fixture.id, events=extraction.events, claims=extraction.claims)
 
         try:
-            results = await asyncio.gather(*(one(f) for f in fixtures))
+            return await in_flight(fixtures, one)
         finally:
             await client.close()
-        return {f.id: r for f, r in zip(fixtures, results)}
 
     return asyncio.run(main())
 
@@ -203,12 +206,15 @@ def langextract_worker(job: Path) -> None:
     ]  # fmt: skip
     docs = [lx.data.Document(text=d["text"], document_id=d["id"]) for d in spec["docs"]]
     out = {}
+    # The provider is named: from a local model's id LangExtract would pick its Ollama provider.
+    config = lx.factory.ModelConfig(model_id=spec["model"], provider="OpenAILanguageModel", provider_kwargs={
+        "api_key": "none", "base_url": spec["url"], "temperature": 0.0, "max_workers": IN_FLIGHT,
+        "max_tokens": spec["max_tokens"],
+    })  # fmt: skip
     for doc in lx.extract(
         text_or_documents=docs, prompt_description=spec["prompt"], examples=examples,
-        model_id=spec["model"], api_key="none", model_url=spec["url"], fence_output=False,
-        use_schema_constraints=False, max_char_buffer=1000, batch_length=IN_FLIGHT,
-        max_workers=IN_FLIGHT, show_progress=False,
-        language_model_params={"temperature": 0.0, "max_tokens": spec["max_tokens"]},
+        config=config, fence_output=False, use_schema_constraints=False, max_char_buffer=1000,
+        batch_length=IN_FLIGHT, max_workers=IN_FLIGHT, show_progress=False,
     ):  # fmt: skip
         out[doc.document_id] = [
             {"class": e.extraction_class, "text": e.extraction_text, "attributes": e.attributes or {},

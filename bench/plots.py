@@ -1,10 +1,13 @@
 """PNG charts from the benchmarks' JSON: throughput vs concurrency, and RSS vs documents done.
 
     python bench/plots.py [--throughput bench/out/throughput.json] [--memory bench/out/memory.json]
+        [--quality bench/out/quality.json]
 
 Writes ``bench/out/throughput.png`` (documents per second against concurrency, log-log, one line
-per client and the ideal ``concurrency / delay``) and, when its JSON exists,
-``bench/out/memory.png`` (resident memory of ``harness extract`` against Results written).
+per client and the ideal ``concurrency / delay``) and, when their JSON exists,
+``bench/out/memory.png`` (resident memory of ``harness extract`` against Results written) and
+``bench/out/quality.png`` (event and claim F1, invented-item rate and time per article of each
+system in the live quality comparison).
 """
 
 from __future__ import annotations
@@ -64,8 +67,8 @@ def plot_throughput(data: dict, path: Path) -> Path:
     fig.text(
         0.01,
         0.01,
-        f"{machine.get('cpu', '')}, {machine.get('cores', '?')} cores, shared with a "
-        "running llama-server; SYNTHETIC documents",
+        f"{machine.get('cpu', '')}, {machine.get('cores', '?')} cores, load average before the rows "
+        f"{min(r['loadavg'] for r in rows):.1f}-{max(r['loadavg'] for r in rows):.1f}; SYNTHETIC documents",
         fontsize=7,
         color="gray",
     )
@@ -97,17 +100,45 @@ def plot_memory(data: dict, path: Path) -> Path:
     return path
 
 
+def plot_quality(data: dict, path: Path) -> Path:
+    rows = data["rows"]
+    names = [r["system"] for r in rows]
+    fig, (ax, ax_bad, ax_time) = plt.subplots(1, 3, figsize=(12, 4))
+    width = 0.38
+    for offset, metric, label in ((-width / 2, "event_f1", "event F1"), (width / 2, "claim_f1", "claim F1")):
+        ax.bar([i + offset for i in range(len(rows))], [r[metric] or 0 for r in rows], width, label=label)
+    ax.set_ylim(0, 1)
+    ax.set_title("F1 against the gold labels (higher is better)")
+    ax.legend(fontsize=8)
+    ax_bad.bar(names, [r["invented_rate"] for r in rows], color=[STYLE.get(n, ("C7",))[0] for n in names])
+    ax_bad.set_title("invented items / items output (lower is better)")
+    ax_time.bar(names, [r["seconds_per_article"] for r in rows], color=[STYLE.get(n, ("C7",))[0] for n in names])
+    ax_time.set_title("seconds per article (4 in flight)")
+    for axis in (ax, ax_bad, ax_time):
+        axis.set_xticks(range(len(rows)), names)
+        axis.grid(True, axis="y", alpha=0.3)
+    fig.text(0.01, 0.01, f"{data['model']} on {len(data['fixtures'])} eval fixtures, live, same server",
+             fontsize=7, color="gray")
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--throughput", type=Path, default=OUT / "throughput.json")
     parser.add_argument("--memory", type=Path, default=OUT / "memory.json")
+    parser.add_argument("--quality", type=Path, default=OUT / "quality.json")
     args = parser.parse_args()
     if args.throughput.exists():
         print(plot_throughput(json.loads(args.throughput.read_text()), OUT / "throughput.png"))
     if args.memory.exists():
         print(plot_memory(json.loads(args.memory.read_text()), OUT / "memory.png"))
+    if args.quality.exists():
+        print(plot_quality(json.loads(args.quality.read_text()), OUT / "quality.png"))
 
 
 if __name__ == "__main__":

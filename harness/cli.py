@@ -157,8 +157,8 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError("--retry-errors goes with --resume")
         if args.resume and args.output is None:
             raise ConfigError("--resume needs -o FILE: the output it resumes")
-        options = Options(args.drop_ungrounded, not args.keep_furniture, args.include_text,
-                          not args.model_quotes_only)
+        options = Options(drop_ungrounded=args.drop_ungrounded, strip_furniture=not args.keep_furniture,
+                          include_text=args.include_text, recover_quotes=not args.model_quotes_only)
         return extract_main(
             args.paths, settings, options, out=args.output, resume=args.resume,
             retry_errors=args.retry_errors, html_dir=args.html, prompt=args.prompt, quiet=args.quiet,

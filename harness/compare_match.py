@@ -21,8 +21,8 @@ CLAIM_THRESHOLD = 0.5
 #: A claim pair also needs this much text similarity (content or summary, 0-100): a shared
 #: speaker alone does not make two different statements the same claim.
 CLAIM_MIN_TEXT = 55.0
-#: ... or this much when both give the same speaker (full name, or the same unnamed source): an outlet that rewords a quotation keeps
-#: little of its wording ("actions speak louder than words" -> "Actions have a greater impact
+#: ... or this much when both give the same speaker (full name, or the same unnamed source): an
+#: outlet that rewords a quotation keeps little of its wording ("actions speak louder than words" -> "Actions have a greater impact
 #: than mere words" scores 51), and the named speaker is then the stronger evidence; two
 #: unrelated statements by one speaker score about 20-42.
 CLAIM_MIN_TEXT_SAME_SPEAKER = 47.0

@@ -24,8 +24,8 @@ from ..output import dump_pretty
 from ..pipeline import Extractor, Options
 from ..prompting import PromptTemplate
 from ..session import open_endpoint
-from .compare_scoring import pair_table, score_all_pairs
 from .cassettes import RECORD_HINT, STALE_MARKERS, cassette_path, use_cassette
+from .compare_scoring import pair_table, score_all_pairs
 from .fixtures import FIXTURES_DIR, Fixture, iter_fixtures
 from .gate import (
     compare_to_baseline, fixtures_of, load_baseline, render_diff, save_baseline, update_baseline,
@@ -140,8 +140,9 @@ def eval_main(args, settings: Settings) -> int:
     if args.record and not args.live:
         raise HarnessError("--record goes with --live: recording needs a real endpoint")
     options = Options(recover_quotes=not args.model_quotes_only)
+    repeats = max(1, args.repeat if args.live else 1)
     runs = [asyncio.run(run_fixtures(fixtures, settings, live=args.live, record=args.record, options=options))
-            for _ in range(max(1, args.repeat if args.live else 1))]
+            for _ in range(repeats)]
     run = runs[-1]
     baseline = load_baseline(BASELINE)
     problems = [f"{k}: {v}" for k, v in run.stale.items()]
