@@ -195,3 +195,34 @@ def test_context_too_long_is_not_a_mode_refusal():
     assert not is_refusal(exc)
     exc = openai.BadRequestError("response_format json_schema is not supported", response=response, body=None)
     assert is_refusal(exc)
+
+
+def test_instructor_model_walk_is_remembered_but_still_refuses_async_validators():
+    """The per-class memo of instructor's async-validator check (a CPU saving) keeps its
+    answer: a model that passed is not walked again; one that fails still fails, every time."""
+    from instructor.v2.validation import async_validators
+
+    from harness.endpoint import _remember_async_validator_checks, _response_model
+
+    _remember_async_validator_checks()
+    check = async_validators.reject_async_validators
+    assert getattr(check, "_harness_cached", False)
+    model = _response_model(Extraction)
+    assert _response_model(Extraction) is model  # wrapped once
+    check(model)
+    check(model)  # remembered: no exception, no walk
+
+    if not hasattr(async_validators, "async_field_validator"):
+        pytest.skip("this instructor version has no async validators to refuse")
+    from pydantic import BaseModel
+
+    class Slow(BaseModel):
+        text: str
+
+        @async_validators.async_field_validator("text")
+        async def _check(self, value: str) -> str:  # pragma: no cover - never run
+            return value
+
+    for _ in range(2):
+        with pytest.raises(ValueError, match="async validators are not supported"):
+            check(Slow)
