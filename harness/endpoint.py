@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ import instructor
 import openai
 from instructor.v2.core.function_calls import response_schema
 from instructor.v2.core.hooks import Hooks
-from instructor.v2.validation import async_validators  # noqa: F401 - patched below
+from instructor.v2.validation import async_validators
 from pydantic import BaseModel, ValidationError
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
@@ -193,8 +192,7 @@ def _remember_async_validator_checks() -> None:
     """instructor walks the whole response model on every call (twice) to refuse async
     validators: 20% of the client's CPU, profiled. The answer for a class never changes, so
     remember the classes that passed. Skipped if instructor moves the function."""
-    module = sys.modules.get("instructor.v2.validation.async_validators")
-    check = getattr(module, "reject_async_validators", None)
+    check = getattr(async_validators, "reject_async_validators", None)
     if check is None or getattr(check, "_harness_cached", False):
         return
     passed: set[type] = set()
@@ -207,7 +205,7 @@ def _remember_async_validator_checks() -> None:
             passed.add(response_model)
 
     reject_async_validators._harness_cached = True  # type: ignore[attr-defined]
-    module.reject_async_validators = reject_async_validators  # type: ignore[union-attr]
+    async_validators.reject_async_validators = reject_async_validators
 
 
 @cache

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 from schemas import Claim, Extraction, Grounding, Span, Speaker
 
-from .refine import QUOTE, TITLE_WORDS
+from .refine import TITLE_WORDS, quotations
 
 RECOVERED = "recovered"
 MIN_WORDS = 3
@@ -165,6 +165,11 @@ def _overlapping(start: int, end: int, claims: list[Claim]) -> list[Claim]:
             and c.content.start < end and start < c.content.end]
 
 
+def _excluded(start: int, end: int, exclude: list[tuple[int, int]]) -> bool:
+    """The words overlap a region not shown to the model (page furniture)."""
+    return any(s < end and start < e for s, e in exclude)
+
+
 def recover_according_to(extraction: Extraction, document: str,
                          exclude: list[tuple[int, int]] = ()) -> list[str]:
     """Add an ``indirect`` claim for each sentence "According to X, ..." or "..., according to X."
@@ -177,7 +182,7 @@ def recover_according_to(extraction: Extraction, document: str,
             who = WHEN_OR_WHERE.split(m.group("who"), maxsplit=1)[0].strip()
             if (len(who.split()) > MAX_SOURCE_WORDS or _words(document[start:end]) < MIN_WORDS
                     or _overlapping(start, end, extraction.claims)
-                    or any(s < end and start < e for s, e in exclude)):
+                    or _excluded(start, end, exclude)):
                 continue
             speaker = _resolve(_Attribution(who, "according to"), start, extraction.claims)
             claim = _add(extraction, ids, speaker, "according to", "indirect", start, end, document)
@@ -188,7 +193,7 @@ def recover_according_to(extraction: Extraction, document: str,
 def recover_quotes(extraction: Extraction, document: str,
                    exclude: list[tuple[int, int]] = ()) -> list[str]:
     """Add a ``direct`` claim for each attributed quotation no claim covers; return warnings."""
-    quotes = [m.span(1) for m in QUOTE.finditer(document)]
+    quotes = quotations(document)
     ids = {c.id for c in extraction.claims}
     warnings: list[str] = []
     last: tuple[int, Claim] | None = None  # (paragraph start, last attributed claim there)
@@ -214,7 +219,7 @@ def recover_quotes(extraction: Extraction, document: str,
             found = _Attribution("", follows.cue)  # "... said Diallo. "We have no shelters."
         if found is None:
             continue
-        if _words(text) < MIN_WORDS or any(s < end and start < e for s, e in exclude):
+        if _words(text) < MIN_WORDS or _excluded(start, end, exclude):
             continue
         if found.who:
             speaker = _resolve(found, start, extraction.claims)
