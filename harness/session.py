@@ -31,9 +31,9 @@ async def open_endpoint(
 
     server = embedded_server(settings)
     say(f"harness: no HARNESS_BASE_URL set: starting the embedded {server.kind} "
-        f"with {server.model_name} (logs: {server.log_path})")
-    with server:
-        say(f"harness: embedded server ready at {server.base_url}")
+        f"with {server.model_name}")
+    with server:  # the log file is named after the port, chosen at start
+        say(f"harness: embedded server ready at {server.base_url} (logs: {server.log_path})")
         endpoint = Endpoint(settings, server.base_url, settings.model or server.model_name, None)
         try:
             yield endpoint, server.check_alive
