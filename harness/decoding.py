@@ -17,6 +17,7 @@ instructor sends it in every mode while validating with the full model.
 from __future__ import annotations
 
 import copy
+import json
 from functools import cache
 from typing import Any
 
@@ -71,12 +72,13 @@ def _clean(node: Any) -> None:
 @cache
 def decoding_model(model: type[BaseModel]) -> type[BaseModel]:
     """A subclass of ``model`` that advertises the decoding schema and validates fully."""
-    schema = decoding_schema(model)
+    frozen = json.dumps(decoding_schema(model))
 
     class Decoding(model):  # type: ignore[valid-type, misc]
         @classmethod
         def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
-            return copy.deepcopy(schema)
+            # a fresh copy per call (callers may change it); json.loads is ~10x copy.deepcopy
+            return json.loads(frozen)
 
     Decoding.__name__ = Decoding.__qualname__ = model.__name__
     Decoding.__doc__ = model.__doc__

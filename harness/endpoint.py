@@ -26,6 +26,7 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx2
 import instructor
 import openai
+from openai.types.chat import ChatCompletion
 from instructor.v2.core.function_calls import response_schema
 from instructor.v2.core.hooks import Hooks
 from instructor.v2.validation import async_validators
@@ -45,6 +46,8 @@ MODES: dict[str, instructor.Mode] = {
     "json": instructor.Mode.JSON,  # json_object, schema only in the prompt
     "md_json": instructor.Mode.MD_JSON,  # JSON in a markdown block, schema in the prompt
 }
+#: ``create`` arguments that are request options, not body fields (``client.post``'s names).
+_REQUEST_OPTIONS = {"extra_headers": "headers", "extra_query": "params", "timeout": "timeout"}
 REFUSAL_WORDS = ("response_format", "json_schema", "schema", "tool", "grammar", "not supported",
                  "unsupported", "json_object", "format")
 NOT_A_REFUSAL = ("context length", "context_length", "maximum context", "too many tokens",
@@ -313,7 +316,8 @@ class Endpoint:
         hooks.on("completion:response", on_response)
         client = self._patched.get(mode)
         if client is None:
-            client = self._patched[mode] = instructor.from_openai(self.client, mode=MODES[mode])
+            create = instructor.patch(create=self._post_completion, mode=MODES[mode])
+            client = self._patched[mode] = instructor.AsyncInstructor(self.client, create, mode=MODES[mode])
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.settings.retries + 1),
             retry=retry_if_exception(lambda e: (api := _api_error(e)) is not None and is_transient(api)),
@@ -337,6 +341,16 @@ class Endpoint:
                 return rescued
             raise self._translate(exc, mode) from exc
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _post_completion(self, **params: Any) -> ChatCompletion:
+        """POST /chat/completions through the SDK's documented ``client.post``, the parameters
+        sent as they are. ``chat.completions.create`` first walks every parameter, the JSON
+        schema in ``response_format`` included, to transform it: a no-op on plain dicts that cost
+        15% of a batch's CPU (py-spy). The body is the same JSON, so recordings still match."""
+        options = {key: params.pop(name) for name, key in _REQUEST_OPTIONS.items() if name in params}
+        extra = params.pop("extra_body", None) or {}
+        body = {**params, **extra}
+        return await self.client.post("/chat/completions", cast_to=ChatCompletion, body=body, options=options)
 
     def _salvage(self, exc: BaseException, output_model: type[BaseModel], stats: CallStats) -> BaseModel | None:
         """The complete items of an answer cut off at max_tokens, with a note saying so."""

@@ -18,8 +18,7 @@ Pure functions: the document is normalised once per call, nothing is kept betwee
 from __future__ import annotations
 
 import re
-from array import array
-from bisect import bisect_left
+from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -56,6 +55,7 @@ _FOLD = str.maketrans(
                         "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000", " "),
     }
 )  # fmt: skip
+_FOLDABLE = re.compile("[" + re.escape("".join(map(chr, _FOLD))) + "]")
 _SPACES = re.compile(" {2,}")
 _EDGE = " \t\r\n\u00a0\"'`\u201c\u201d\u201e\u201f\u2018\u2019\u201a\u201b\u00ab\u00bb\u2032\u2033"
 _TRAIL = _EDGE + ".,;:"
@@ -71,43 +71,61 @@ class Match:
     similarity: float
 
 
+def _fold_char(m: re.Match[str]) -> str:
+    return _FOLD[ord(m.group())]
+
+
 def _fold(text: str) -> str:
     """Quotes, dashes and spaces made uniform, lower case; same length as ``text``."""
-    folded = text.translate(_FOLD)
-    lower = folded.lower()
-    if len(lower) == len(folded):
-        return lower
-    return "".join(c if len(c.lower()) != 1 else c.lower() for c in folded)
+    # a regex over the few characters to fold: str.translate with a dict table walks every
+    # character in Python-level lookups once the text holds one non-ASCII character (8x slower)
+    folded = _FOLDABLE.sub(_fold_char, text) if _FOLDABLE.search(text) else text
+    # "İ".lower() is two characters (the only one in Unicode): keep it as it is
+    return "\u0130".join(part.lower() for part in folded.split("\u0130"))
 
 
 @dataclass(frozen=True)
 class _Index:
-    """A document and its normalised form; ``pos[j]`` is the original offset of ``norm[j]``."""
+    """A document and its normalised form (runs of spaces cut to one). The normalised text is
+    the original in pieces: piece ``k`` is ``lengths[k]`` characters at ``norm_starts[k]`` in it
+    and at ``starts[k]`` in the document (offsets map by bisect, not a table per character)."""
 
     text: str
     norm: str
-    pos: array
+    norm_starts: list[int]
+    starts: list[int]
+    lengths: list[int]
 
     @classmethod
     def build(cls, text: str) -> _Index:
         folded = _fold(text)
         parts: list[str] = []
-        pos = array("q")
-        prev = 0
+        norm_starts, starts, lengths = [], [], []
+        prev = size = 0
         for run in _SPACES.finditer(folded):
             cut = run.start() + 1  # keep the first space of a run
             parts.append(folded[prev:cut])
-            pos.extend(range(prev, cut))
+            norm_starts.append(size), starts.append(prev), lengths.append(cut - prev)
+            size += cut - prev
             prev = run.end()
         parts.append(folded[prev:])
-        pos.extend(range(prev, len(folded)))
-        return cls(text, "".join(parts), pos)
+        norm_starts.append(size), starts.append(prev), lengths.append(len(folded) - prev)
+        return cls(text, "".join(parts), norm_starts, starts, lengths)
 
     def to_norm(self, offset: int) -> int:
-        return bisect_left(self.pos, offset)
+        """The first normalised position whose character is at ``offset`` or after it."""
+        k = bisect_right(self.starts, offset) - 1
+        if k < 0:
+            return 0
+        inside = offset - self.starts[k]
+        return self.norm_starts[k] + min(inside, self.lengths[k])
+
+    def _text_at(self, j: int) -> int:
+        k = bisect_right(self.norm_starts, j) - 1
+        return self.starts[k] + j - self.norm_starts[k]
 
     def to_text(self, start: int, end: int) -> tuple[int, int]:
-        return self.pos[start], self.pos[end - 1] + 1
+        return self._text_at(start), self._text_at(end - 1) + 1
 
 
 def _clean(needle: str) -> str:

@@ -30,7 +30,7 @@ from .grounding import count_grounding, ground_spans
 from .merge import merge_extractions
 from .policy import apply_policy
 from .prompting import Pass, PromptTemplate
-from .quotes import recover_according_to, recover_quotes
+from .quotes import recover_according_to, recover_quotes, recover_reported
 from .refine import cut_at_paragraph, dedupe, fix_speakers, join_adjacent, link_claims, settle_quotes
 
 @dataclass(frozen=True)
@@ -125,6 +125,7 @@ class Extractor:
         if self.options.recover_quotes:
             warnings += recover_quotes(merged, doc.text, exclude=furniture)
             warnings += recover_according_to(merged, doc.text, exclude=furniture)
+            warnings += recover_reported(merged, doc.text, exclude=furniture)
         warnings += apply_policy(merged, doc.text, drop_ungrounded=self.options.drop_ungrounded)
         link_claims(merged)
         warnings += stats.notes

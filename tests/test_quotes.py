@@ -1,4 +1,5 @@
-"""Recovery of attributed quotations and "according to" statements the model left out.
+"""Recovery of attributed quotations, "according to" statements and reported speech ("X said
+that ...") the model left out.
 
 The sentences are synthetic (written for these tests), except where a fixture is named.
 """
@@ -6,7 +7,7 @@ The sentences are synthetic (written for these tests), except where a fixture is
 from __future__ import annotations
 
 from harness.evaluation.fixtures import FIXTURES_DIR, load_fixture
-from harness.quotes import RECOVERED, recover_according_to, recover_quotes, speaker_from
+from harness.quotes import RECOVERED, recover_according_to, recover_quotes, recover_reported, speaker_from
 from harness.refine import cut_at_paragraph, fix_speakers
 from schemas import Claim, Extraction, Grounding, Span, Speaker
 
@@ -84,6 +85,33 @@ def test_according_to_at_either_end_of_a_sentence():
         (None, "the ministry", "according to", "Two soldiers were wounded in the blast"),
     ]  # the third source is too long to be a speaker: left to the model
     assert all(c.kind == "indirect" for c in ex.claims)
+
+
+def test_reported_speech_after_a_short_subject():
+    doc = ("Nevertheless, a Pentagon spokeswoman acknowledged that it displayed similarities to the group.\n"
+           "Rebel spokesman Daniel Okoro said the group would respect the truce. He later added that "
+           "talks would resume on Monday.\n"
+           "Iran's Foreign Ministry has refuted the claims of involvement in the attack.")
+    ex = Extraction()
+    warnings = recover_reported(ex, doc)
+    assert _recovered(ex) == [
+        (None, "a Pentagon spokeswoman", "acknowledged", "it displayed similarities to the group"),
+        ("Daniel Okoro", "Rebel spokesman", "said", "the group would respect the truce"),
+        ("Daniel Okoro", "Rebel spokesman", "added", "talks would resume on Monday"),  # "He": the speaker before
+        ("Iran's Foreign Ministry", None, "refuted", "the claims of involvement in the attack"),
+    ]
+    assert all(c.kind == "indirect" for c in ex.claims) and len(warnings) == 4
+
+
+def test_reported_speech_needs_a_speaker_and_an_uncovered_clause():
+    doc = ("An estimated 300 people said to be missing were found.\n"  # no subject before the verb
+           "Attacks were reported across the city on Monday night.\n"  # passive
+           "No group claimed responsibility for the bombing on Monday.\n"  # nobody speaks
+           "Officials who said nothing were later dismissed by the minister.\n"  # a relative clause
+           "The ministry said the convoy had been attacked twice.")
+    ex = Extraction(claims=[_claim("c1", "the convoy had been attacked twice", doc, name="ministry",
+                                   kind="indirect")])
+    assert recover_reported(ex, doc) == [] and _recovered(ex) == []
 
 
 def test_speaker_from_splits_titles_ranks_and_descriptions():
