@@ -139,6 +139,27 @@ async def test_json_object_mode_sends_the_decoding_schema(endpoint_for):
         assert call.body["response_format"] == {"type": "json_object", "schema": decoding_schema(Extraction)}
 
 
+@pytest.mark.parametrize("mode", ["json_schema", "json_object", "tools", "md_json"])
+async def test_the_body_posted_is_the_body_the_sdk_would_send(endpoint_for, mode):
+    """The harness posts instructor's request with ``client.post`` (skipping the SDK's parameter
+    walk); the JSON body must be what ``chat.completions.create`` sends for the same arguments."""
+    captured = {}
+
+    async def keep(**params):
+        captured.update(params)
+        return await endpoint.client.chat.completions.create(**params)
+
+    with FakeOpenAI() as server:
+        endpoint = endpoint_for(server, mode=mode)
+        await endpoint.extract(messages(ARTICLE), Extraction)
+        endpoint._post_completion = keep  # the same arguments, sent through the SDK's own create
+        endpoint._patched.clear()
+        await endpoint.extract(messages(ARTICLE), Extraction)
+        await endpoint.aclose()
+    ours, sdk = (call.body for call in server.completions)
+    assert captured and ours == sdk
+
+
 async def test_every_mode_refused_says_to_set_harness_mode(endpoint_for):
     with FakeOpenAI(script(then=error(400, "response_format is not supported"))) as server:
         endpoint = endpoint_for(server, mode="auto")
