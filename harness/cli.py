@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument("--drop-ungrounded", action="store_true", help="drop items whose text is not found in the article (default: keep and flag)")
     extract.add_argument("--keep-furniture", action="store_true", help="show 'See also'/'Share' lines to the model too")
     extract.add_argument("--model-quotes-only", action="store_true",
-                         help="do not add attributed quotations the model missed (see harness.quotes)")
+                         help="do not add the quotations and reported speech the model missed (see harness.quotes)")
     extract.add_argument("--include-text", action="store_true", help="put the document text into each Result (for `harness view`)")
     extract.add_argument("--html", type=Path, metavar="DIR", help="also write one HTML page per document into DIR")
     extract.add_argument("--chunk-chars", type=int, help="cut documents longer than this (default 2000)")
@@ -70,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--repeat", type=int, default=1, help="runs to combine into a pass rate (live)")
     evaluate.add_argument("--record", action="store_true", help="with --live: (re)record the cassettes")
     evaluate.add_argument("--model-quotes-only", action="store_true",
-                          help="score the model's claims alone, without quotations the harness recovers")
+                          help="score the model's claims alone, without the statements the harness recovers")
     _endpoint_flags(evaluate)
 
     compare = commands.add_parser(

@@ -1,4 +1,4 @@
-"""Quotations the model left out, recovered from the article's own quotation marks.
+"""Quotations and reported speech the model left out, recovered from the article's own words.
 
 A small model reading a chunk often stops early or loops on one claim and never reaches a
 later quotation (on seed-000, Qwen2.5-Coder-1.5B skipped both Pat Ryder's and John Kirby's
@@ -17,7 +17,9 @@ alone. Pronouns and "the statement" take the speaker of the nearest claim before
 
 ``recover_according_to`` does the same for reported speech that the sentence itself attributes:
 "According to officials, ..." and "..., according to the ministry." (an ``indirect`` claim, when
-the source is at most ``MAX_SOURCE_WORDS`` words).
+the source is at most ``MAX_SOURCE_WORDS`` words), and ``recover_reported`` for a sentence
+"[On Monday, ]Iran's Foreign Ministry[ has] refuted[ that] ...": a reporting verb right after a
+short subject that opens the sentence (not a relative clause, a passive or a negation).
 
 Each added claim carries the flag ``recovered`` and a warning names it, so a reader can tell the
 model's claims from the harness's (``--model-quotes-only`` turns recovery off). English
