@@ -26,10 +26,10 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx2
 import instructor
 import openai
-from openai.types.chat import ChatCompletion
 from instructor.v2.core.function_calls import response_schema
 from instructor.v2.core.hooks import Hooks
 from instructor.v2.validation import async_validators
+from openai.types.chat import ChatCompletion
 from pydantic import BaseModel, ValidationError
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 

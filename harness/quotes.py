@@ -235,11 +235,12 @@ def recover_reported(extraction: Extraction, document: str,
     warnings = []
     for m in filter(None, (REPORTED.match(document, at) for at in sentence_starts(document))):
         start, end = m.span("content")
-        who = m.group("who")
-        if (len(who.split()) > MAX_SOURCE_WORDS or who.split()[-1].lower() in _DETERMINERS or _words(document[start:end]) < MIN_WORDS
+        who = m.group("who").split()
+        if (len(who) > MAX_SOURCE_WORDS or who[-1].lower() in _DETERMINERS
+                or _words(document[start:end]) < MIN_WORDS
                 or _overlapping(start, end, extraction.claims) or _excluded(start, end, exclude)):
             continue
-        speaker = _resolve(_Attribution(who, m.group("verb")), start, extraction.claims)
+        speaker = _resolve(_Attribution(" ".join(who), m.group("verb")), start, extraction.claims)
         claim = _add(extraction, ids, speaker, m.group("verb"), "indirect", start, end, document)
         warnings.append(_note(claim, "a reporting verb"))
     return warnings

@@ -184,3 +184,27 @@ def test_fuzzy_match_is_word_aligned_and_covers_the_whole_passage() -> None:
         "We are not looking for war with Iran; we are not seeking a conflict with the regime "
         "in a military way"
     )
+
+
+@pytest.mark.parametrize("text", [
+    "  a  b\n\n c   ", "İstanbul  İ x", "", "x", "   ", "a \u2014 \u201cb\u201d\t\tc  ",
+    "Para one.\n\nPara  two,\u00a0 with \u2018quotes\u2019.\r\n",
+])
+def test_the_index_maps_offsets_like_a_table_per_character(text):
+    """The normalised text maps back by bisecting its pieces; check it against the plain table
+    (original offset of every normalised character) that it replaced."""
+    from bisect import bisect_left
+
+    from harness.grounding import _SPACES, _fold, _Index
+
+    folded = _fold(text)
+    assert len(folded) == len(text)
+    table, prev = [], 0
+    for run in _SPACES.finditer(folded):
+        table.extend(range(prev, run.start() + 1))
+        prev = run.end()
+    table.extend(range(prev, len(folded)))
+    idx = _Index.build(text)
+    assert len(idx.norm) == len(table)
+    assert [idx.to_norm(o) for o in range(len(text) + 1)] == [bisect_left(table, o) for o in range(len(text) + 1)]
+    assert [idx.to_text(j, j + 1) for j in range(len(idx.norm))] == [(p, p + 1) for p in table]
