@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
 FIXTURES = ROOT / "evals" / "fixtures"
 LANGEXTRACT_PYTHON = Path("/tmp/le-venv/bin/python")
-FRAMEWORKS = ("harness", "instructor", "instructor-2pass", "langextract")
+FRAMEWORKS = ("harness", "instructor", "instructor-2pass", "httpx-2pass", "langextract")
 
 
 # --- corpus ------------------------------------------------------------------------------------
@@ -213,6 +213,48 @@ def run_instructor(
     }
 
 
+def run_httpx(docs: list[dict[str, str]], url: str, concurrency: int) -> dict[str, Any]:
+    """The ceiling of the HTTP stack: the harness's two request bodies per document (built before
+    the clock starts), posted with httpx alone and the answers parsed as JSON; no SDK, no
+    validation, nothing else."""
+    import httpx2
+
+    from harness.decoding import decoding_model
+    from harness.prompting import PromptTemplate
+
+    passes = PromptTemplate.load("news").passes
+    schemas = [decoding_model(p.output_model).model_json_schema() for p in passes]
+    bodies = [
+        [
+            {"model": "fake-model", "messages": messages, "max_tokens": 1536, "temperature": 0.0,
+             "response_format": {"type": "json_schema", "json_schema": {"name": p.output_model.__name__, "schema": schema}}}
+            for p, messages, schema in zip(passes, per_pass, schemas)
+        ]
+        for per_pass in _messages(docs)
+    ]  # fmt: skip
+
+    async def main() -> list[Any]:
+        semaphore = asyncio.Semaphore(concurrency)
+        limits = httpx2.Limits(max_connections=max(64, concurrency * 2))
+        async with httpx2.AsyncClient(base_url=url, limits=limits, timeout=60) as client:
+
+            async def one(requests: list[dict[str, Any]]) -> Any:
+                async with semaphore:
+                    answers = await asyncio.gather(*(client.post("/chat/completions", json=b) for b in requests))
+                    return [a.raise_for_status().json() for a in answers]
+
+            return await asyncio.gather(*(one(b) for b in bodies), return_exceptions=True)
+
+    outputs, wall, cpu = _measure(lambda: asyncio.run(main()))
+    return {
+        "docs": len(outputs),
+        "errors": sum(isinstance(o, BaseException) for o in outputs),
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "requests_per_doc": 2,
+    }
+
+
 def langextract_worker(jsonl: Path, url: str, concurrency: int) -> dict[str, Any]:
     """Runs inside LangExtract's own virtualenv (no harness imports here)."""
     import logging
@@ -299,6 +341,8 @@ def bench_one(
         return run_harness(jsonl, url, concurrency, work / f"harness-{concurrency}.jsonl")
     if framework in ("instructor", "instructor-2pass"):
         return run_instructor(docs, url, concurrency, two_pass=framework == "instructor-2pass")
+    if framework == "httpx-2pass":
+        return run_httpx(docs, url, concurrency)
     if framework == "langextract":
         return run_langextract(jsonl, url, concurrency, langextract_python)
     raise ValueError(framework)

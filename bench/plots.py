@@ -26,6 +26,7 @@ STYLE = {
     "harness": ("C0", "o"),
     "instructor": ("C1", "s"),
     "instructor-2pass": ("C2", "^"),
+    "httpx-2pass": ("C7", "v"),
     "langextract": ("C3", "D"),
 }
 
