@@ -252,9 +252,9 @@ def claim_text_similarity(a: Claim, b: Claim) -> float:
 def claim_similarity(a: Claim, b: Claim, same_event: bool | None = None) -> float:
     """Content/summary text, speaker, and whether the claims point at the same event group."""
     text = claim_text_similarity(a, b)
-    speaker, _ = speaker_relation(a.speaker, b.speaker)
     if text < (CLAIM_MIN_TEXT_SAME_SPEAKER if _same_speaker(a.speaker, b.speaker) else CLAIM_MIN_TEXT):
         return 0.0
+    speaker, _ = speaker_relation(a.speaker, b.speaker)
     link = None if same_event is None else float(same_event)
     return _weighted([(text / 100, 2.0), (speaker, 1.5), (link, 0.5)])
 

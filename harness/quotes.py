@@ -203,6 +203,18 @@ def _excluded(start: int, end: int, exclude: list[tuple[int, int]]) -> bool:
     return any(s < end and start < e for s, e in exclude)
 
 
+def _add_reported(extraction: Extraction, ids: set[str], document: str, start: int, end: int,
+                  who: str, cue: str, exclude: list[tuple[int, int]], what: str) -> list[str]:
+    """Add ``document[start:end]`` as an ``indirect`` claim of ``who`` unless the source is too
+    long to be a speaker, the statement too short, already covered, or page furniture; returns
+    its warning (none if nothing was added)."""
+    if (len(who.split()) > MAX_SOURCE_WORDS or _words(document[start:end]) < MIN_WORDS
+            or _overlapping(start, end, extraction.claims) or _excluded(start, end, exclude)):
+        return []
+    speaker = _resolve(_Attribution(who, cue), start, extraction.claims)
+    return [_note(_add(extraction, ids, speaker, cue, "indirect", start, end, document), what)]
+
+
 def recover_according_to(extraction: Extraction, document: str,
                          exclude: list[tuple[int, int]] = ()) -> list[str]:
     """Add an ``indirect`` claim for each sentence "According to X, ..." or "..., according to X."
@@ -216,13 +228,8 @@ def recover_according_to(extraction: Extraction, document: str,
         for m in filter(None, (pattern.match(document, at) for at in starts)):
             start, end = m.span("content")
             who = WHEN_OR_WHERE.split(m.group("who"), maxsplit=1)[0].strip()
-            if (len(who.split()) > MAX_SOURCE_WORDS or _words(document[start:end]) < MIN_WORDS
-                    or _overlapping(start, end, extraction.claims)
-                    or _excluded(start, end, exclude)):
-                continue
-            speaker = _resolve(_Attribution(who, "according to"), start, extraction.claims)
-            claim = _add(extraction, ids, speaker, "according to", "indirect", start, end, document)
-            warnings.append(_note(claim, '"according to"'))
+            warnings += _add_reported(extraction, ids, document, start, end, who, "according to",
+                                      exclude, '"according to"')
     return warnings
 
 
@@ -235,14 +242,10 @@ def recover_reported(extraction: Extraction, document: str,
     warnings = []
     for m in filter(None, (REPORTED.match(document, at) for at in sentence_starts(document))):
         start, end = m.span("content")
-        who = m.group("who").split()
-        if (len(who) > MAX_SOURCE_WORDS or who[-1].lower() in _DETERMINERS
-                or _words(document[start:end]) < MIN_WORDS
-                or _overlapping(start, end, extraction.claims) or _excluded(start, end, exclude)):
-            continue
-        speaker = _resolve(_Attribution(" ".join(who), m.group("verb")), start, extraction.claims)
-        claim = _add(extraction, ids, speaker, m.group("verb"), "indirect", start, end, document)
-        warnings.append(_note(claim, "a reporting verb"))
+        who = m.group("who")
+        if who.split()[-1].lower() not in _DETERMINERS:
+            warnings += _add_reported(extraction, ids, document, start, end, who, m.group("verb"),
+                                      exclude, "a reporting verb")
     return warnings
 
 

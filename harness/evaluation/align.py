@@ -205,17 +205,14 @@ def speaker_similarity(a: Speaker, b: Speaker) -> float:
     return max((name_similarity(x, y) for x in sides_a for y in sides_b), default=0.0)
 
 
-def content_similarity(a: Claim, b: Claim) -> float:
-    """Offset IoU of the content spans, or text similarity when either lacks offsets."""
-    iou = span_iou([a.content], [b.content])
-    return iou if iou is not None else passage_similarity(a.content.text, b.content.text)
-
-
 def claim_similarity(a: Claim, b: Claim) -> float:
-    """Content (main term) and speaker, weighted by ``CLAIM_WEIGHTS``; 0 when the contents are
-    compared as text (no offsets) and fall below ``MIN_PASSAGE_SIM``."""
-    content = content_similarity(a, b)
-    if span_iou([a.content], [b.content]) is None and content < MIN_PASSAGE_SIM:
-        return 0.0
+    """Content (main term: offset IoU of the content spans, or text similarity when either lacks
+    offsets) and speaker, weighted by ``CLAIM_WEIGHTS``; 0 when the contents are compared as
+    text and fall below ``MIN_PASSAGE_SIM``."""
+    content = span_iou([a.content], [b.content])
+    if content is None:
+        content = passage_similarity(a.content.text, b.content.text)
+        if content < MIN_PASSAGE_SIM:
+            return 0.0
     terms = {"content": content, "speaker": speaker_similarity(a.speaker, b.speaker)}
     return _weighted(terms, CLAIM_WEIGHTS)
