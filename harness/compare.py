@@ -30,7 +30,7 @@ from schemas import Claim, Event, Result, Span, Speaker
 from .errors import HarnessError, InputError
 
 from .compare_match import (
-    CLAIM_THRESHOLD, DiscrepancyKind, EVENT_THRESHOLD, ItemKind, _BLAME, _NUMBER_WORDS, _VAGUE, _norm, claim_similarity, date_relation, event_similarity, figures, norm_name, speaker_relation, word_diff,
+    CLAIM_THRESHOLD, DiscrepancyKind, EVENT_THRESHOLD, ItemKind, _BLAME, _NUMBER_WORDS, _VAGUE, _norm, claim_similarity, date_relation, event_similarity, figures, norm_name, role_tokens, speaker_relation, word_diff,
 )
 
 
@@ -173,8 +173,9 @@ def _claim_pair(da: str, a: Claim, db: str, b: Claim, texts: Mapping[str, str]) 
     _, relation = speaker_relation(a.speaker, b.speaker)
     if relation in ("vaguer", "differs"):
         kind = "speaker_vaguer" if relation == "vaguer" else "speaker_differs"
-        named, vague = (a, b) if a.speaker.name else (b, a)
-        message = (f"named as {_describe(named.speaker)!r} in one report, only {_describe(vague.speaker)!r} in the other"
+        named, vague = (a, b) if a.speaker.name or (not b.speaker.name and _fuller(a.speaker, b.speaker)) else (b, a)
+        message = (f"{'named' if named.speaker.name else 'given'} as {_describe(named.speaker)!r} in one report, "
+                   f"only {_describe(vague.speaker)!r} in the other"
                    if relation == "vaguer" else f"attributed to {_describe(a.speaker)!r} and to {_describe(b.speaker)!r}")  # fmt: skip
         out.append(Discrepancy(kind=kind, items=items, spans=spans, message=message,
                                details={"speakers": [a.speaker.model_dump(), b.speaker.model_dump()]}))  # fmt: skip
@@ -193,6 +194,11 @@ def _claim_pair(da: str, a: Claim, db: str, b: Claim, texts: Mapping[str, str]) 
             details={"a": [f[0] for f in fa], "b": [f[0] for f in fb]},
         ))  # fmt: skip
     return out
+
+
+def _fuller(a: Speaker, b: Speaker) -> bool:
+    """``a``'s description holds more than ``b``'s ("US officials" against "officials")."""
+    return len(role_tokens(a.role, a.affiliation)) > len(role_tokens(b.role, b.affiliation))
 
 
 def _closest_wording(a: str, b: str) -> dict[str, Any]:

@@ -50,7 +50,7 @@ _ROLE_SYNONYMS = {
     "pentagon": "defence", "defense": "defence", "department of defense": "defence",
     "officials": "official", "foreign office": "foreign", "fco": "foreign",
 }  # fmt: skip
-_STOP = {"a", "an", "the", "of", "for", "and", "to", "in", "on", "s", "us", "its", "his", "her"}
+_STOP = {"a", "an", "the", "of", "for", "and", "to", "in", "on", "s", "its", "his", "her"}  # "us" is the US
 _FUNCTION_WORDS = set(
     "a an the of for and or but to in on at by with from as that this these those it its is are was "
     "were be been being has have had will would can could may might must should do does did not no "
@@ -124,8 +124,9 @@ def names_same(a: str | None, b: str | None) -> bool:
 
 
 def speaker_relation(a: Speaker, b: Speaker) -> tuple[float, str]:
-    """(similarity 0-1, relation): ``same``, ``vaguer`` (one has no name), ``differs`` (two
-    different names) or ``unknown``."""
+    """(similarity 0-1, relation): ``same``, ``vaguer`` (one has no name, or neither has and
+    one description is the other's minus a qualifier: "US officials" / "officials"), ``differs``
+    (two different names) or ``unknown``."""
     if a.name and b.name:
         if names_same(a.name, b.name):
             return 1.0, "same"
@@ -135,6 +136,8 @@ def speaker_relation(a: Speaker, b: Speaker) -> tuple[float, str]:
     relation = "vaguer" if (a.name or b.name) else "unknown"
     if not ra or not rb:
         return 0.5, relation
+    if relation == "unknown" and (ra < rb or rb < ra):
+        relation = "vaguer"
     overlap = len(ra & rb) / min(len(ra), len(rb))
     return 0.3 + 0.7 * overlap, relation
 

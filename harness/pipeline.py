@@ -30,7 +30,7 @@ from .grounding import count_grounding, ground_spans
 from .merge import merge_extractions
 from .policy import apply_policy
 from .prompting import Pass, PromptTemplate
-from .quotes import recover_according_to, recover_quotes, recover_reported
+from .quotes import recover_according_to, recover_quotes, recover_reported, speaker_from_subject
 from .refine import cut_at_paragraph, dedupe, fix_speakers, join_adjacent, link_claims, settle_quotes
 
 @dataclass(frozen=True)
@@ -118,6 +118,7 @@ class Extractor:
         warnings += resolve_event_dates(merged.events, doc.published)
         warnings += dedupe(merged)
         warnings += fix_speakers(merged)
+        warnings += speaker_from_subject(merged, doc.text)  # before joining: speakers decide it
         warnings += join_adjacent(merged, doc.text)
         warnings += settle_quotes(merged, doc.text)
         warnings += dedupe(merged)  # widened quotations can coincide

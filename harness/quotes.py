@@ -21,6 +21,11 @@ the source is at most ``MAX_SOURCE_WORDS`` words), and ``recover_reported`` for 
 "[On Monday, ]Iran's Foreign Ministry[ has] refuted[ that] ...": a reporting verb right after a
 short subject that opens the sentence (not a relative clause, a passive or a negation).
 
+``speaker_from_subject`` corrects rather than adds: a claim whose words open with their own
+subject and a reporting or blaming verb ("The United States holds Iran responsible ...") is
+that subject's, whichever party the model named (seed-000: Kataib Hezbollah, the group the
+sentence is about); after "X said (that)" its content is cut to what was said.
+
 Each added claim carries the flag ``recovered`` and a warning names it, so a reader can tell the
 model's claims from the harness's (``--model-quotes-only`` turns recovery off). English
 reporting verbs only.
@@ -90,6 +95,16 @@ REPORTED = re.compile(
     rf"(?P<verb>{REPORTING})(?:\s+that)?\s+"
     r"(?!to\s)(?P<content>[^\s\"“”«][^.!?\n]*?[^.!?\s,;:])[.!?](?=[\s\"”]|$)",  # not "said to be"
     re.M,
+)
+# a claim's own words open with its speaker: "The United States holds Iran responsible ...",
+# "The US has suggested ..." (reporting verbs, and the verbs of blame)
+BLAMING = (r"(?:holds|held)\s+[^.;!?]{1,60}?\s+(?:responsible|accountable)|blames|blamed|accuses|accused|"
+           r"implicates|implicated|attributes|attributed|suggests|suggested")
+OWN_SUBJECT = re.compile(
+    rf"(?P<who>(?:{_SUBJECT_WORD}\s+){{0,5}}?{_SUBJECT_WORD})\s+"
+    r"(?:(?:has|have|had)\s+)?(?:(?:also|further|later|previously|again|earlier|specifically)\s+)?"
+    rf"(?:(?P<verb>{REPORTING})\b(?:(?:\s+(?:on|in|at|during|late|early|last|this)\b[^.;:!?,\"“”]{{0,30}}?)?"
+    rf",?\s+that\b)?\s*|(?P<blame>{BLAMING})\b)"  # "said[ on Monday] that"
 )
 # attribution before the opening mark, ending in a comma or colon
 BEFORE = re.compile(rf"(?P<who>{_WHO})\s+(?P<verb>{VERBS})\b[^\"“”«»]{{0,60}}?[,:]\s*$", re.I)
@@ -246,6 +261,53 @@ def recover_reported(extraction: Extraction, document: str,
         if who.split()[-1].lower() not in _DETERMINERS:
             warnings += _add_reported(extraction, ids, document, start, end, who, m.group("verb"),
                                       exclude, "a reporting verb")
+    return warnings
+
+
+def _party_words(speaker: Speaker) -> set[str]:
+    text = f"{speaker.name or ''} {speaker.role or ''}".lower().replace("'s", " ").replace("’s", " ")
+    return {w for w in re.findall(r"[\w-]+", text) if len(w) > 1 and w not in _DETERMINERS}
+
+
+def speaker_from_subject(extraction: Extraction, document: str) -> list[str]:
+    """A claim whose words open a sentence with their own subject and a reporting or blaming
+    verb ("The United States holds Iran responsible ...", "A police spokesman said ...") is that
+    subject's: a model that gave it another party (the group the sentence is about, "unknown") is
+    corrected, with a warning. Pronouns, determiner-only subjects, and words
+    inside quotation marks (a speaker quoting someone) are left alone; "the statement said" keeps
+    its speaker."""
+    if not extraction.claims:
+        return []
+    starts = set(sentence_starts(document))
+    quotes = quotations(document)
+    warnings = []
+    for claim in extraction.claims:
+        content = claim.content
+        if (content.start is None or content.grounding != Grounding.exact or content.start not in starts
+                or any(qs <= content.start <= qe for qs, qe in quotes)):
+            continue
+        m = OWN_SUBJECT.match(document, content.start, content.end)
+        if not m:
+            continue
+        who = m.group("who").split()
+        words = who[1:] if who[0].lower() in _DETERMINERS else who
+        if not words or words[0].lower() in PRONOUNS or words[-1].lower() in STATEMENTS:
+            continue
+        # "Police said", "A police spokesman said": a description, not a name
+        generic = not any(w[:1].isupper() for w in words) or (len(words) == 1 and TITLE_WORDS.fullmatch(words[0]))
+        subject = Speaker(role=" ".join(who)) if generic else speaker_from(" ".join(words))
+        if _party_words(subject) & _party_words(claim.speaker):
+            continue
+        was = claim.speaker.name or claim.speaker.role
+        claim.speaker = subject
+        note = f"claim {claim.id}: speaker {was!r} replaced by {' '.join(who)!r}, the subject of its own words"
+        if m.group("verb") and m.end() < content.end:  # "Police said 23 people ...": what they said
+            claim.content = Span(text=document[m.end() : content.end], start=m.end(), end=content.end,
+                                 grounding=Grounding.exact)
+            note += f", and its content starts after {m.group(0).strip()!r}"
+        else:
+            note += f" ({m.group(0).strip()!r})"
+        warnings.append(note)
     return warnings
 
 

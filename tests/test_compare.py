@@ -95,6 +95,17 @@ def test_role_only_speaker_aligns_when_content_matches_and_is_flagged_vaguer():
     assert [d.items[0].id for d in report.discrepancies if d.kind == "missing"] == ["c2"]
 
 
+def test_a_description_that_drops_a_qualifier_is_vaguer():
+    assert speaker_relation(Speaker(role="US officials"), Speaker(role="officials"))[1] == "vaguer"
+    assert speaker_relation(Speaker(role="officials"), Speaker(role="Officials"))[1] == "unknown"
+    assert speaker_relation(Speaker(role="Iraqi police"), Speaker(role="US officials"))[1] == "unknown"
+    text = "there have been approximately 166 attacks on US troops since October"
+    one = Result(doc_id="x", claims=[_claim("c1", None, "US officials", text, kind="indirect")])
+    two = Result(doc_id="y", claims=[_claim("k1", None, "officials", text, kind="indirect")])
+    (found,) = [d for d in compare([one, two]).discrepancies if d.kind == "speaker_vaguer"]
+    assert found.message == "given as 'US officials' in one report, only 'officials' in the other"
+
+
 def test_same_speaker_with_unrelated_statements_is_not_aligned():
     one = Result(doc_id="x", claims=[_claim("c1", "Pat Ryder", None, "There will be repercussions")])
     two = Result(doc_id="y", claims=[_claim("k1", "Pat Ryder", None, "We have seen those reports about the militia")])

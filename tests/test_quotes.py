@@ -7,7 +7,9 @@ The sentences are synthetic (written for these tests), except where a fixture is
 from __future__ import annotations
 
 from harness.evaluation.fixtures import FIXTURES_DIR, load_fixture
-from harness.quotes import RECOVERED, recover_according_to, recover_quotes, recover_reported, speaker_from
+from harness.quotes import (
+    RECOVERED, recover_according_to, recover_quotes, recover_reported, speaker_from, speaker_from_subject,
+)
 from harness.refine import cut_at_paragraph, fix_speakers
 from schemas import Claim, Extraction, Grounding, Span, Speaker
 
@@ -112,6 +114,40 @@ def test_reported_speech_needs_a_speaker_and_an_uncovered_clause():
     ex = Extraction(claims=[_claim("c1", "the convoy had been attacked twice", doc, name="ministry",
                                    kind="indirect")])
     assert recover_reported(ex, doc) == [] and _recovered(ex) == []
+
+
+def test_a_claim_whose_words_open_with_their_own_subject_is_that_subject_s():
+    # seed-000's sentence, which Qwen2.5-Coder-1.5B gave to Kataib Hezbollah (the group it names)
+    blame = ("The United States holds Iran responsible for supporting and arming these groups and has "
+             "specifically implicated Kataib Hezbollah in the recent drone attack that claimed American lives")
+    doc = (f"Kataib Hezbollah is recognised as the most powerful faction. {blame}.\n"
+           "A police spokesman said officers had acted to protect the palace.\n"
+           "The US has suggested a military response that could occur in stages.")
+    said = "A police spokesman said officers had acted to protect the palace"
+    ex = Extraction(claims=[_claim("c1", blame, doc, name="Kataib Hezbollah"),
+                            _claim("c2", said, doc, name="unknown", kind="indirect"),
+                            _claim("c3", "The US has suggested a military response that could occur in stages",
+                                   doc, name="US President Joe Biden", kind="indirect")])
+    warnings = speaker_from_subject(ex, doc)
+    c1, c2, c3 = ex.claims
+    assert c1.speaker == Speaker(name="United States") and c1.content.text == blame  # blame: the verb stays
+    assert c2.speaker == Speaker(role="A police spokesman")
+    assert c2.content.text == "officers had acted to protect the palace"  # what was said
+    assert doc[c2.content.start : c2.content.end] == c2.content.text
+    assert c3.speaker.name == "US President Joe Biden"  # the same party ("US"): kept
+    assert len(warnings) == 2 and "'Kataib Hezbollah' replaced by 'The United States'" in warnings[0]
+
+
+def test_subjects_that_are_not_the_speaker_are_left_alone():
+    doc = ('Colonel Ames said: "The army blamed the rebels for everything, as usual."\n'  # a quotation
+           "He said the talks had failed.\n"  # a pronoun
+           "The statement said the convoy was attacked.\n"  # a statement speaks for its author
+           "Dabiq held little military value, the ministry said.")  # "held", not "held ... responsible"
+    texts = ["The army blamed the rebels for everything, as usual.", "He said the talks had failed",
+             "The statement said the convoy was attacked", "Dabiq held little military value"]
+    ex = Extraction(claims=[_claim(f"c{n}", t, doc, name="Colonel Ames") for n, t in enumerate(texts)])
+    assert speaker_from_subject(ex, doc) == []
+    assert all(c.speaker == Speaker(name="Colonel Ames") for c in ex.claims)
 
 
 def test_speaker_from_splits_titles_ranks_and_descriptions():
