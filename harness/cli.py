@@ -105,10 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
 def settings_from(args: argparse.Namespace) -> Settings:
     names = ("base_url", "model", "mode", "timeout_s", "retries", "max_tokens", "concurrency", "chunk_chars")
     overrides = {name: getattr(args, name, None) for name in names}
-    settings = Settings.from_env(**overrides)
-    if settings.embedded and overrides["model"]:
-        settings = settings.with_(local_model=overrides["model"], model=None)
-    return settings
+    return Settings.from_env(**overrides)  # with no endpoint, --model names the embedded model
 
 
 def _results_for(paths: list[Path], settings: Settings) -> list[Path]:

@@ -3,7 +3,7 @@
 | variable | default | meaning |
 | --- | --- | --- |
 | HARNESS_BASE_URL (or OPENAI_BASE_URL) | unset: embedded local model | OpenAI-compatible endpoint, e.g. http://localhost:8000/v1 |
-| HARNESS_MODEL | gpt-4o-mini for a remote endpoint; the local model's name otherwise | model name sent to the endpoint |
+| HARNESS_MODEL | gpt-4o-mini for a remote endpoint; the local model's name otherwise | model name sent to the endpoint; with no endpoint, the embedded model to run (as HARNESS_LOCAL_MODEL) |
 | HARNESS_API_KEY (or OPENAI_API_KEY) | unset | API key; never written anywhere |
 | HARNESS_MODE | auto | auto, json_schema, json_object, tools, json, md_json |
 | HARNESS_TIMEOUT | 600 | seconds one HTTP request may take |
@@ -106,6 +106,16 @@ class Settings:
             if raw is not None:
                 values[name] = _convert(name, types[name], raw.strip(), keys[0])
         values.update({k: v for k, v in overrides.items() if v is not None})
+        if values.get("model") and not values.get("base_url"):
+            # No endpoint: the embedded server runs the model named, so the name sent and
+            # recorded is the model that answers (not Qwen labelled "smollm2-135m").
+            named, other = values.pop("model"), values.get("local_model")
+            if other and other != named and overrides.get("model") is None:
+                raise ConfigError(
+                    f"HARNESS_MODEL={named!r} and HARNESS_LOCAL_MODEL={other!r} name different models and no "
+                    "HARNESS_BASE_URL is set, so one embedded model would answer for both: unset one"
+                )
+            values["local_model"] = named
         return cls(**values).validated()
 
     def with_(self, **changes: Any) -> Settings:

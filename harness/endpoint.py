@@ -26,6 +26,7 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx2
 import instructor
 import openai
+import pydantic_core
 from instructor.v2.core.function_calls import response_schema
 from instructor.v2.core.hooks import Hooks
 from instructor.v2.validation import async_validators
@@ -349,8 +350,10 @@ class Endpoint:
         15% of a batch's CPU (py-spy). The body is the same JSON, so recordings still match."""
         options = {key: params.pop(name) for name, key in _REQUEST_OPTIONS.items() if name in params}
         extra = params.pop("extra_body", None) or {}
-        body = {**params, **extra}
-        return await self.client.post("/chat/completions", cast_to=ChatCompletion, body=body, options=options)
+        # pydantic-core's serializer writes the bytes the SDK's json.dumps would (compact, UTF-8),
+        # in a third of the time
+        content = pydantic_core.to_json({**params, **extra})
+        return await self.client.post("/chat/completions", cast_to=ChatCompletion, content=content, options=options)
 
     def _salvage(self, exc: BaseException, output_model: type[BaseModel], stats: CallStats) -> BaseModel | None:
         """The complete items of an answer cut off at max_tokens, with a note saying so."""

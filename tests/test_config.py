@@ -23,6 +23,20 @@ def test_flags_override_environment():
     assert settings.mode == "tools" and settings.retries == 7
 
 
+def test_without_an_endpoint_the_model_named_is_the_embedded_model_that_answers():
+    # Before: HARNESS_MODEL=smollm2-135m started the embedded Qwen and labelled its answers
+    # (provenance, cassette folder) "smollm2-135m".
+    embedded = Settings.from_env({"HARNESS_MODEL": "smollm2-135m"})
+    assert embedded.local_model == "smollm2-135m" and embedded.model is None
+    assert Settings.from_env({}, model="smollm2-135m").local_model == "smollm2-135m"  # --model
+    remote = Settings.from_env({"HARNESS_MODEL": "gpt-4o-mini", "HARNESS_BASE_URL": "http://a/v1"})
+    assert remote.model == "gpt-4o-mini" and remote.local_model == "qwen2.5-coder-1.5b"
+    with pytest.raises(ConfigError, match="HARNESS_LOCAL_MODEL"):
+        Settings.from_env({"HARNESS_MODEL": "smollm2-135m", "HARNESS_LOCAL_MODEL": "qwen2.5-coder-1.5b"})
+    flag = Settings.from_env({"HARNESS_LOCAL_MODEL": "qwen2.5-coder-1.5b"}, model="smollm2-135m")
+    assert flag.local_model == "smollm2-135m"  # a flag beats the environment
+
+
 @pytest.mark.parametrize("env, message", [
     ({"HARNESS_MODE": "xml"}, "HARNESS_MODE"),
     ({"HARNESS_RETRIES": "many"}, "HARNESS_RETRIES"),

@@ -156,8 +156,9 @@ async def test_the_body_posted_is_the_body_the_sdk_would_send(endpoint_for, mode
         endpoint._patched.clear()
         await endpoint.extract(messages(ARTICLE), Extraction)
         await endpoint.aclose()
-    ours, sdk = (call.body for call in server.completions)
-    assert captured and ours == sdk
+    ours, sdk = server.completions
+    assert captured and ours.body == sdk.body
+    assert ours.headers["content-type"] == sdk.headers["content-type"] == "application/json"
 
 
 async def test_every_mode_refused_says_to_set_harness_mode(endpoint_for):

@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from harness.decoding import decoding_model, decoding_schema
-from harness.output import json_schemas
+from harness.output import dump_line, json_schemas, result_dict
 from schemas import Claim, EventDate, Extraction, Fatalities, Result, Span, Speaker
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
@@ -79,3 +79,14 @@ def test_results_validate_against_committed_schema():
     result = Result(doc_id="d", claims=[Claim(id="c1", content=Span(text="a", start=0, end=1, grounding="exact"),
                                                kind="direct", speaker=Speaker(name="A"), cue="said")])
     jsonschema.validate(json.loads(result.model_dump_json(exclude={"text"})), schema)
+
+
+@pytest.mark.parametrize("text", [None, "Zürich — “Wir sind hier,” sagte sie.\n\tTab, \u2028, \x1f, 中文, 😀"])
+def test_a_jsonl_line_is_the_compact_json_of_the_result(text):
+    """``dump_line`` (pydantic-core) writes what ``json.dumps`` of the dumped dict would."""
+    words = "“Wir sind hier,”"
+    claim = Claim(id="c1", content=Span(text=words, start=0, end=len(words), grounding="exact"),
+                  kind="direct", speaker=Speaker(name="Zoë Ündü"), cue="sagte")
+    result = Result(doc_id="d", title="Zürich", claims=[claim], warnings=["é — ok"], text=text)
+    assert dump_line(result) == json.dumps(result_dict(result), ensure_ascii=False, separators=(",", ":")) + "\n"
+    assert ("text" in json.loads(dump_line(result))) == (text is not None)

@@ -33,7 +33,6 @@ from .gate import (
 from .report import render_text, summary_to_dict, write_reports
 from .scoring import aggregate, score_document
 
-DEFAULT_EVAL_MODEL = "qwen2.5-coder-1.5b"
 REPLAY_URL = "http://127.0.0.1:8080/v1"  # never contacted: every request is answered by vcrpy
 BASELINE = Path(__file__).resolve().parents[2] / "evals" / "baseline.json"
 
@@ -75,7 +74,7 @@ async def run_fixtures(fixtures: list[Fixture], settings: Settings, *, live: boo
     """Every fixture through the pipeline; replayed from cassettes unless ``live``."""
     template = PromptTemplate.load(prompt)
     if not live:
-        model = settings.model or DEFAULT_EVAL_MODEL
+        model = settings.model or settings.local_model  # HARNESS_MODEL, or the embedded model's name
         run = EvalRun(model, template.name, template.sha256)
         replay = settings.with_(retries=0)  # a missing recording must fail at once
         for fixture in fixtures:
