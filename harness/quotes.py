@@ -273,9 +273,8 @@ def speaker_from_subject(extraction: Extraction, document: str) -> list[str]:
     """A claim whose words open a sentence with their own subject and a reporting or blaming
     verb ("The United States holds Iran responsible ...", "A police spokesman said ...") is that
     subject's: a model that gave it another party (the group the sentence is about, "unknown") is
-    corrected, with a warning. Pronouns, determiner-only subjects, and words
-    inside quotation marks (a speaker quoting someone) are left alone; "the statement said" keeps
-    its speaker."""
+    corrected, with a warning. Pronouns, determiner-only subjects, "the statement said" and words
+    inside quotation marks (a speaker quoting someone) are left alone."""
     if not extraction.claims:
         return []
     starts = set(sentence_starts(document))
@@ -301,9 +300,9 @@ def speaker_from_subject(extraction: Extraction, document: str) -> list[str]:
         was = claim.speaker.name or claim.speaker.role
         claim.speaker = subject
         note = f"claim {claim.id}: speaker {was!r} replaced by {' '.join(who)!r}, the subject of its own words"
-        if m.group("verb") and m.end() < content.end:  # "Police said 23 people ...": what they said
-            claim.content = Span(text=document[m.end() : content.end], start=m.end(), end=content.end,
-                                 grounding=Grounding.exact)
+        said = document[m.end() : content.end]
+        if m.group("verb") and _words(said) >= MIN_WORDS:  # "Police said 23 people ...": what they said
+            claim.content = Span(text=said, start=m.end(), end=content.end, grounding=Grounding.exact)
             note += f", and its content starts after {m.group(0).strip()!r}"
         else:
             note += f" ({m.group(0).strip()!r})"
