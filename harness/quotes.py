@@ -34,6 +34,7 @@ reporting verbs only.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 
 from schemas import Claim, Extraction, Grounding, Span, Speaker
@@ -126,8 +127,9 @@ def _words(text: str) -> int:
     return len(text.split())
 
 
-def sentence_starts(document: str) -> list[int]:
-    return [0, *(b.end() for b in SENTENCE_BREAK.finditer(document))]
+@lru_cache(maxsize=1)  # three scans of one document share it
+def sentence_starts(document: str) -> tuple[int, ...]:
+    return (0, *(b.end() for b in SENTENCE_BREAK.finditer(document)))
 
 
 def _attribution(before: str, after: str) -> _Attribution | None:

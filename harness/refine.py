@@ -24,6 +24,7 @@ before the policy (misquote flags, claim evidence), and ``link_claims`` after it
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from schemas import Claim, Extraction, Grounding, Span
 
@@ -74,9 +75,10 @@ def dedupe(extraction: Extraction) -> list[str]:
     return warnings
 
 
-def quotations(document: str) -> list[tuple[int, int]]:
+@lru_cache(maxsize=1)  # one document's corrections and recoveries run back to back
+def quotations(document: str) -> tuple[tuple[int, int], ...]:
     """(start, end) of the words inside each pair of quotation marks."""
-    return [m.span(1) for m in QUOTE.finditer(document)]
+    return tuple(m.span(1) for m in QUOTE.finditer(document))
 
 
 def _settle(claim: Claim, quotes: list[tuple[int, int]], document: str) -> str | None:
