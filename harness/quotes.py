@@ -107,9 +107,13 @@ OWN_SUBJECT = re.compile(
     rf"(?:(?P<verb>{REPORTING})\b(?:(?:\s+(?:on|in|at|during|late|early|last|this)\b[^.;:!?,\"“”]{{0,30}}?)?"
     rf",?\s+that\b)?\s*|(?P<blame>{BLAMING})\b)"  # "said[ on Monday] that"
 )
-# attribution before the opening mark, ending in a comma or colon
-BEFORE = re.compile(rf"(?P<who>{_WHO})\s+(?P<verb>{VERBS})\b[^\"“”«»]{{0,60}}?[,:]\s*$", re.I)
-#: BEFORE can only match text ending in a comma or colon, within its last ~180 characters
+# attribution before the opening mark, ending in a comma or colon: a verb, then at most 60
+# characters to the comma or colon; the speaker is the run of words (<= 100 characters, no
+# punctuation) right before the verb. Found verb first: one pattern "speaker, then verb" tried
+# from every position cost 0.17 ms per 5,000-character article, this 0.01 ms (same answers).
+BEFORE_VERB = re.compile(rf"\s+(?P<verb>{VERBS})\b[^\"“”«»]{{0,60}}?[,:]\s*$", re.I)
+BEFORE_WHO = re.compile(r"[^,.;:!?\"“”«»]{1,100}$")
+#: BEFORE_VERB can only match text ending in a comma or colon, within its last ~180 characters
 #: (speaker <= 100, verb, <= 60 more); searching whole paragraphs cost 13% of a batch's CPU.
 BEFORE_WINDOW = 200
 # a name: the trailing run of capitalised words ("... spokesperson John Kirby")
@@ -140,9 +144,18 @@ def _attribution(before: str, after: str) -> _Attribution | None:
             return _Attribution(who, m.group("verb"), m.group("role"))
         return _Attribution(m.group("who2"), m.group("verb2"))
     tail = before.rstrip()
-    m = BEFORE.search(tail[-BEFORE_WINDOW:]) if tail.endswith((",", ":")) else None
-    if m:
-        return _Attribution(m.group("who"), m.group("verb"))
+    return _attribution_before(tail[-BEFORE_WINDOW:]) if tail.endswith((",", ":")) else None
+
+
+def _attribution_before(window: str) -> _Attribution | None:
+    """The first verb (from the left) with a speaker right before it: "Pentagon press secretary
+    Maj Gen Pat Ryder responded during a briefing, saying,"."""
+    at = 0
+    while verb := BEFORE_VERB.search(window, at):
+        who = BEFORE_WHO.search(window, 0, verb.start())
+        if who:
+            return _Attribution(who.group(0), verb.group("verb"))
+        at = verb.start() + 1
     return None
 
 

@@ -182,3 +182,24 @@ def test_indirect_content_is_cut_at_a_paragraph_break():
     assert ex.claims[0].content.text == "He refuted any contact with the US."
     direct = Extraction(claims=[_claim("c1", doc, doc, name="Iravani", kind="direct")])
     assert cut_at_paragraph(direct, doc) == []
+
+
+def test_attribution_before_finds_what_the_one_pattern_search_found():
+    """The verb-first search gives the answers of the pattern it replaced (speaker, then verb,
+    tried from every position), on every comma or colon of the fixture articles."""
+    import re
+
+    from harness.quotes import _WHO, VERBS, _attribution_before
+
+    oracle = re.compile(rf"(?P<who>{_WHO})\s+(?P<verb>{VERBS})\b[^\"“”«»]{{0,60}}?[,:]\s*$", re.I)
+    windows = [text[max(0, m.end() - 200) : m.end()]
+               for text in (p.read_text(encoding="utf-8") for p in sorted(FIXTURES_DIR.glob("*/article.txt")))
+               for m in re.finditer(r"[,:]", text)]
+    windows += ["Foreign Office Minister, Tobias Ellwood, said: the ministry denied that any shelling took place,",
+                "An HLM spokesman denied that the group had planted the bomb. Philip Hammond said:"]
+    found = 0
+    for window in windows:
+        want, got = oracle.search(window), _attribution_before(window)
+        assert (got and (got.who, got.verb)) == (want and (want.group("who"), want.group("verb"))), window
+        found += got is not None
+    assert len(windows) > 400 and found > 20
