@@ -3,25 +3,28 @@
 200 SYNTHETIC 5,000-character articles (sentences of ``evals/fixtures/*/article.txt`` shuffled
 and repeated; ids ``synthetic-NNNN``) go through, at each concurrency:
 
-- ``harness``: ``harness.batch.run_extract`` in this process (the CLI's code path: JSONL in,
-  two passes per chunk sent together, instructor validation, grounding, merge, policy, JSONL
-  written and fsynced), ``HARNESS_CHUNK_CHARS=6000`` so one document = one chunk = 2 requests;
+- ``harness``: ``harness.batch.run_extract`` (the CLI's code path: JSONL in, two passes per
+  chunk sent together, instructor validation, grounding, merge, policy, JSONL written),
+  ``HARNESS_CHUNK_CHARS=6000`` so one document = one chunk = 2 requests;
 - ``instructor``: a plain loop, ``instructor.from_openai(AsyncOpenAI)``, ``Mode.JSON_SCHEMA``,
   ``schemas.Extraction``, ``asyncio.gather`` under a semaphore: 1 request per document;
 - ``instructor-2pass``: the same loop sending the harness's two requests (events pass and claims
   pass, gathered), so it makes exactly the harness's HTTP calls without its other work;
+- ``httpx-2pass``: the harness's two request bodies posted with bare httpx (the HTTP ceiling);
 - ``langextract``: LangExtract 1.7.1 (its OpenAI provider, ``model_url`` = the server), run in
   its own virtualenv (``--langextract-python``; its google-genai needs tenacity<9.2.0, the
   harness pins 9.2.1), ``batch_length = max_workers = concurrency``, one chunk per document.
 
 The server (``bench/delayed_server.py``) is a separate process and answers every request after
-``--delay`` seconds, so the ideal is ``concurrency / delay`` documents per second for all four
-(a document's requests go out together). CPU is this process's user+system time
-(``time.process_time``) over the run divided by documents: everything the client does (HTTP
-client, JSON, validation, grounding, writing), not the server.
+``--delay`` seconds, so the ideal is ``concurrency / delay`` documents per second for every
+client (a document's requests go out together). Each row (client, concurrency) runs in a fresh
+process, warmed up first on 8 documents at 4 (imports, schema building, connection pools: not
+timed). CPU is that process's user+system time (``time.process_time``) over the timed run
+divided by documents: everything the client does (HTTP client, JSON, validation, grounding,
+writing), not the server.
 
     python bench/bench_throughput.py [--docs 200] [--delay 0.2] [--concurrency 1 4 16 64]
-        [--frameworks harness instructor instructor-2pass langextract] [--profile]
+        [--frameworks harness instructor instructor-2pass httpx-2pass langextract] [--profile]
 """
 
 from __future__ import annotations
@@ -348,6 +351,31 @@ def bench_one(
     raise ValueError(framework)
 
 
+def row_worker(framework: str, concurrency: int, jsonl: Path, url: str, server_pid: int, work: Path,
+               langextract_python: Path) -> dict[str, Any]:
+    """One row, in its own process: warm up on 8 documents at 4 (imports, schema building,
+    connection pools: not timed), then the timed run, with the server's CPU over it."""
+    docs = [json.loads(line) for line in jsonl.read_text(encoding="utf-8").splitlines()]
+    warm = write_jsonl(docs[:8], work / f"warm-{framework}-{concurrency}.jsonl")
+    bench_one(framework, docs[:8], warm, url, 4, work, langextract_python)
+    server_cpu = proc_cpu_s(server_pid)
+    row = bench_one(framework, docs, jsonl, url, concurrency, work, langextract_python)
+    return row | {"server_cpu_s": proc_cpu_s(server_pid) - server_cpu}
+
+
+def run_row(framework: str, concurrency: int, jsonl: Path, url: str, server_pid: int, work: Path,
+            langextract_python: Path) -> dict[str, Any]:
+    """A fresh process per row: a client measured after another in the same process paid for
+    the other's leftovers (the harness at 16: 5.3 ms CPU per document first, 6.3 ms after the
+    two instructor loops)."""
+    done = subprocess.run(
+        [sys.executable, __file__, "--row", framework, str(concurrency), str(jsonl), url, str(server_pid), str(work),
+         "--langextract-python", str(langextract_python)],
+        capture_output=True, text=True, check=True, timeout=900,
+    )  # fmt: skip
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def profile_harness(jsonl: Path, url: str, concurrency: int, work: Path, top: int = 10) -> str:
     import cProfile
     import io
@@ -456,10 +484,16 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="also cProfile the harness at 16")
     parser.add_argument("--json", type=Path, default=OUT / "throughput.json")
     parser.add_argument("--langextract-worker", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--row", nargs=6, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.langextract_worker:
         path, url, concurrency = args.langextract_worker
         print(json.dumps(langextract_worker(Path(path), url, int(concurrency))))
+        return
+    if args.row:
+        framework, concurrency, path, url, server_pid, work = args.row
+        print(json.dumps(row_worker(framework, int(concurrency), Path(path), url, int(server_pid),
+                                    Path(work), args.langextract_python)))
         return
     frameworks = [
         f for f in args.frameworks if f != "langextract" or args.langextract_python.exists()
@@ -472,20 +506,13 @@ def main() -> None:
     ):
         work = Path(tmp)
         jsonl = write_jsonl(docs, work / "docs.jsonl")
-        warm = write_jsonl(docs[:8], work / "warm.jsonl")
-        for framework in frameworks:  # imports, schema building, connection pools: not timed
-            bench_one(framework, docs[:8], warm, url, 4, work, args.langextract_python)
         print(
             f"{'framework':<17} {'conc':>4} {'docs':>5} {'err':>4} {'wall s':>7} {'docs/s':>7} "
             f"{'ideal':>6} {'% ideal':>7} {'CPU ms/doc':>10} {'server CPU ms/doc':>17}"
         )
         for concurrency in args.concurrency:
             for framework in frameworks:
-                server_cpu = proc_cpu_s(server_pid)
-                row = bench_one(
-                    framework, docs, jsonl, url, concurrency, work, args.langextract_python
-                )
-                row["server_cpu_s"] = proc_cpu_s(server_pid) - server_cpu
+                row = run_row(framework, concurrency, jsonl, url, server_pid, work, args.langextract_python)
                 row |= {
                     "framework": framework,
                     "concurrency": concurrency,
