@@ -81,7 +81,7 @@ def quotations(document: str) -> tuple[tuple[int, int], ...]:
     return tuple(m.span(1) for m in QUOTE.finditer(document))
 
 
-def _settle(claim: Claim, quotes: list[tuple[int, int]], document: str) -> str | None:
+def _settle(claim: Claim, quotes: tuple[tuple[int, int], ...], document: str) -> str | None:
     content = claim.content
     if content.start is None or content.grounding in (None, Grounding.none):
         return None
