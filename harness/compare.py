@@ -139,16 +139,24 @@ def _span(doc_id: str, item_id: str, span: Span | None, texts: Mapping[str, str]
 
 
 def _event_span(
-    doc_id: str, e: Event, texts: Mapping[str, str], pattern: str | None = None, whole: bool = False
+    doc_id: str, e: Event, texts: Mapping[str, str], pattern: str | None = None, whole: bool = False,
+    words: str | None = None,
 ) -> SpanRef | None:
-    """The evidence words matching ``pattern`` (the whole sentence if ``whole``), else the first
-    evidence span."""
+    """The evidence words matching ``pattern`` (the whole sentence if ``whole``); else ``words``
+    (the event's own casualty or date words), placed in the article when they are there; else
+    the first evidence span."""
     spans = list(e.evidence) + ([e.trigger] if e.trigger else [])
     if pattern:
         for s in spans:
             m = re.search(pattern, s.text, re.I)
             if m:
                 return _span(doc_id, e.id, s, texts, *((0, None) if whole else (m.start(), m.end())))
+    if words:
+        doc = texts.get(doc_id, "")
+        at = doc.lower().find(words.lower())  # "on Monday" is the article's "On Monday"
+        if at < 0:
+            return SpanRef(doc_id=doc_id, item_id=e.id, text=words)
+        return SpanRef(doc_id=doc_id, item_id=e.id, text=doc[at : at + len(words)], start=at, end=at + len(words))
     return _span(doc_id, e.id, spans[0], texts) if spans else None
 
 
@@ -230,12 +238,14 @@ def _event_pair(da: str, a: Event, db: str, b: Event, texts: Mapping[str, str]) 
         vague = [bool(x.fatalities and x.fatalities.text and _VAGUE.search(x.fatalities.text)) for x in (a, b)]
         if (xa is not None and xb is not None and xa != xb) or (xa is not None and xb is None and vague[1]) or (xb is not None and xa is None and vague[0]):
             words = [str(x) if x is not None else _fig_words([], _VAGUE.search(e.fatalities.text or "")) for x, e in ((xa, a), (xb, b))]  # type: ignore[union-attr]
-            spans = [_event_span(d, e, texts, _fig_pattern(x, e)) for d, e, x in ((da, a, xa), (db, b, xb))]
+            spans = [_event_span(d, e, texts, _fig_pattern(x, e), words=e.fatalities and e.fatalities.text)
+                     for d, e, x in ((da, a, xa), (db, b, xb))]
             out.append(Discrepancy(kind="figure_differs", items=items, spans=[s for s in spans if s],
                                    message=f"{field}: {words[0]!r} vs {words[1]!r}",
                                    details={"field": field, "a": xa, "b": xb}))  # fmt: skip
     if date_relation(a, b) not in (None, 1.0):
-        spans = [_event_span(d, e, texts, re.escape(e.date.text) if e.date and e.date.text else None)
+        spans = [_event_span(d, e, texts, re.escape(e.date.text) if e.date and e.date.text else None,
+                             words=e.date.text if e.date else None)
                  for d, e in ((da, a), (db, b))]  # fmt: skip
         va, vb = a.date.value, b.date.value  # type: ignore[union-attr]
         out.append(Discrepancy(kind="figure_differs", items=items, spans=[s for s in spans if s],

@@ -12,7 +12,7 @@ from typing import Literal
 
 from rapidfuzz import fuzz, utils
 
-from schemas import Claim, Event, Speaker
+from schemas import Claim, Event, Location, Speaker
 from schemas.taxonomy import family
 
 #: Items whose similarity (0-1) to a group is below these stay in separate groups.
@@ -200,16 +200,28 @@ def date_relation(a: Event, b: Event) -> float | None:
     return 0.3 if va[:4] == vb[:4] else 0.0
 
 
+def _country(location: Location, other: str | None) -> str | None:
+    """The location's country, or the other side's country when this side's words name it
+    ("US outpost in Jordan" against country Jordan)."""
+    if location.country:
+        return norm_name(location.country)
+    words = f" {_norm(location.name)} {_norm(location.text)} "
+    return norm_name(other) if other and f" {norm_name(other)} " in words else None
+
+
 def _location_term(a: Event, b: Event) -> float | None:
+    """Country (given, or named in the other's words) and place words. Words, not substrings:
+    a substring score put "Iraq" halfway to "US outpost in Jordan"."""
     la, lb = a.location, b.location
     if not la or not lb:
         return None
     score: list[tuple[float | None, float]] = []
-    if la.country and lb.country:
-        score.append((1.0 if norm_name(la.country) == norm_name(lb.country) else 0.0, 1))
+    ca, cb = _country(la, lb.country), _country(lb, la.country)
+    if ca and cb:
+        score.append((1.0 if ca == cb else 0.0, 1))
     na, nb = la.name or la.text, lb.name or lb.text
     if na and nb:
-        score.append((fuzz.partial_ratio(_norm(na), _norm(nb)) / 100, 1))
+        score.append((fuzz.token_set_ratio(_norm(na), _norm(nb)) / 100, 1))
     return _weighted(score) if score else None
 
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from harness.compare import ComparisonReport, compare, compare_main, load_results
-from harness.compare_match import figures, names_same, speaker_relation
+from harness.compare_match import event_similarity, figures, names_same, speaker_relation
 from harness.compare_html import render_comparison
 from harness.errors import InputError
 from harness.evaluation.compare_scoring import PAIRS_DIR, iter_pairs, load_pair
-from schemas import Claim, Result, Speaker
+from schemas import Claim, Event, EventDate, Fatalities, Location, Result, Span, Speaker
 
 SEED = PAIRS_DIR / "seed-tower22"
 A, B = "000_b1a854914bfb7f38", "002_eaa5d8ad86e5cbbc"
@@ -104,6 +104,42 @@ def test_a_description_that_drops_a_qualifier_is_vaguer():
     two = Result(doc_id="y", claims=[_claim("k1", None, "officials", text, kind="indirect")])
     (found,) = [d for d in compare([one, two]).discrepancies if d.kind == "speaker_vaguer"]
     assert found.message == "given as 'US officials' in one report, only 'officials' in the other"
+
+
+def test_a_place_that_names_the_other_report_s_country_is_in_it():
+    """Seed pair, embedded model's events: the strike on the "US outpost in Jordan" (no country)
+    is the one "near the Jordan-Syrian border" (Jordan), not the one "in Iraq"."""
+    def strike(eid: str, name: str, country: str | None) -> Event:
+        return Event(id=eid, type="explosion.air_drone_strike", status="occurred", summary="A drone strike.",
+                     location=Location(name=name, country=country))
+
+    outpost = strike("a", "US outpost in Jordan", None)
+    border, iraq = strike("b", "Jordan-Syrian border", "Jordan"), strike("c", "Iraq", "Iraq")
+    assert event_similarity(outpost, border) > event_similarity(outpost, iraq)
+    assert event_similarity(strike("d", "Baghdad", "Iraq"), strike("e", "central Baghdad", None)) == 1.0
+
+
+def test_figure_and_date_discrepancies_point_at_the_event_s_own_words():
+    """When the evidence sentence does not hold the figure or the date, the span shown is the
+    event's casualty or date words, found in the article (the seed pair's model Results: "left
+    40 injured" sits in another sentence than the model's evidence)."""
+    texts = {"x": "A drone hit the base. It left 40 injured. On Monday officials spoke.",
+             "y": "A drone hit the base on Sunday. Several were hurt."}
+    def event(doc: str, evidence: str, fatalities: Fatalities, when: EventDate) -> Event:
+        at = texts[doc].index(evidence)
+        return Event(id="e1", type="explosion.air_drone_strike", summary="A drone hit the base.",
+                     evidence=[Span(text=evidence, start=at, end=at + len(evidence), grounding="exact")],
+                     fatalities=fatalities, date=when, location=Location(name="the base"))
+
+    a = event("x", "A drone hit the base.", Fatalities(injured=40, text="left 40 injured"),
+              EventDate(text="on Monday", value="2024-01-29", precision="day"))
+    b = event("y", "A drone hit the base on Sunday.", Fatalities(injured=0, text="Several were hurt"),
+              EventDate(text="on Sunday", value="2024-01-28", precision="day"))
+    report = compare([Result(doc_id="x", events=[a]), Result(doc_id="y", events=[b])], texts)
+    injured, dates = [d for d in report.discrepancies if d.kind == "figure_differs"]
+    assert [(s.text, texts[s.doc_id][s.start : s.end]) for s in injured.spans] == [
+        ("left 40 injured", "left 40 injured"), ("Several were hurt", "Several were hurt")]
+    assert [s.text for s in dates.spans] == ["On Monday", "on Sunday"]  # the article's own words
 
 
 def test_same_speaker_with_unrelated_statements_is_not_aligned():
