@@ -28,6 +28,7 @@ from scipy.optimize import linear_sum_assignment
 from schemas import Claim, Event, Result, Span, Speaker
 
 from .errors import HarnessError, InputError
+from .grounding import locate
 
 from .compare_match import (
     CLAIM_THRESHOLD, DiscrepancyKind, EVENT_THRESHOLD, ItemKind, _BLAME, _NUMBER_WORDS, _VAGUE, _norm, claim_similarity, date_relation, event_similarity, figures, norm_name, role_tokens, speaker_relation, word_diff,
@@ -153,10 +154,11 @@ def _event_span(
                 return _span(doc_id, e.id, s, texts, *((0, None) if whole else (m.start(), m.end())))
     if words:
         doc = texts.get(doc_id, "")
-        at = doc.lower().find(words.lower())  # "on Monday" is the article's "On Monday"
-        if at < 0:
+        found = locate(words, doc)  # quotes, dashes and case folded: "on Monday" is "On Monday"
+        if found is None or found.similarity < 100:  # the words themselves, not a near miss
             return SpanRef(doc_id=doc_id, item_id=e.id, text=words)
-        return SpanRef(doc_id=doc_id, item_id=e.id, text=doc[at : at + len(words)], start=at, end=at + len(words))
+        return SpanRef(doc_id=doc_id, item_id=e.id, text=doc[found.start : found.end],
+                       start=found.start, end=found.end)
     return _span(doc_id, e.id, spans[0], texts) if spans else None
 
 

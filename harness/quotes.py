@@ -34,8 +34,8 @@ reporting verbs only.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from dataclasses import dataclass
+from functools import lru_cache
 
 from schemas import Claim, Extraction, Grounding, Span, Speaker
 
