@@ -279,9 +279,19 @@ def recover_reported(extraction: Extraction, document: str,
     return warnings
 
 
+def _speaker_words(text: str) -> list[str]:
+    return re.findall(r"[\w-]+", text.lower().replace("'s", " ").replace("’s", " "))
+
+
 def _party_words(speaker: Speaker) -> set[str]:
-    text = f"{speaker.name or ''} {speaker.role or ''}".lower().replace("'s", " ").replace("’s", " ")
-    return {w for w in re.findall(r"[\w-]+", text) if len(w) > 1 and w not in _DETERMINERS}
+    words = _speaker_words(f"{speaker.name or ''} {speaker.role or ''}")
+    return {w for w in words if len(w) > 1 and w not in _DETERMINERS}
+
+
+def _head_word(speaker: Speaker) -> str:
+    """The word a speaker is known by: a name's last word, else a description's ("officials")."""
+    words = _speaker_words(speaker.name or speaker.role or "")
+    return words[-1] if words else ""
 
 
 def speaker_from_subject(extraction: Extraction, document: str) -> list[str]:
@@ -289,7 +299,8 @@ def speaker_from_subject(extraction: Extraction, document: str) -> list[str]:
     verb ("The United States holds Iran responsible ...", "A police spokesman said ...") is that
     subject's: a model that gave it another party (the group the sentence is about, "unknown") is
     corrected, with a warning. Pronouns, determiner-only subjects, "the statement said" and words
-    inside quotation marks (a speaker quoting someone) are left alone."""
+    inside quotation marks (a speaker quoting someone) are left alone, and so is a speaker the
+    subject names by the word it is known by ("Okoro said" for "Daniel Okoro")."""
     if not extraction.claims:
         return []
     starts = set(sentence_starts(document))
@@ -310,8 +321,8 @@ def speaker_from_subject(extraction: Extraction, document: str) -> list[str]:
         # "Police said", "A police spokesman said": a description, not a name
         generic = not any(w[:1].isupper() for w in words) or (len(words) == 1 and TITLE_WORDS.fullmatch(words[0]))
         subject = Speaker(role=" ".join(who)) if generic else speaker_from(" ".join(words))
-        if _party_words(subject) & _party_words(claim.speaker):
-            continue
+        if _head_word(claim.speaker) in _party_words(subject):  # "Okoro" / "Daniel Okoro": the same
+            continue  # ("The US" / "US President Joe Biden" is not: the country, not its president)
         was = claim.speaker.name or claim.speaker.role
         claim.speaker = subject
         note = f"claim {claim.id}: speaker {was!r} replaced by {' '.join(who)!r}, the subject of its own words"

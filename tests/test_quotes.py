@@ -122,20 +122,25 @@ def test_a_claim_whose_words_open_with_their_own_subject_is_that_subject_s():
              "specifically implicated Kataib Hezbollah in the recent drone attack that claimed American lives")
     doc = (f"Kataib Hezbollah is recognised as the most powerful faction. {blame}.\n"
            "A police spokesman said officers had acted to protect the palace.\n"
-           "The US has suggested a military response that could occur in stages.")
+           # seed-002's sentence, which Qwen gave to the president (the gold: the United States)
+           "The US has suggested a military response that could occur in stages.\n"
+           "Okoro said the group would respect the truce.")
     said = "A police spokesman said officers had acted to protect the palace"
     ex = Extraction(claims=[_claim("c1", blame, doc, name="Kataib Hezbollah"),
                             _claim("c2", said, doc, name="unknown", kind="indirect"),
                             _claim("c3", "The US has suggested a military response that could occur in stages",
-                                   doc, name="US President Joe Biden", kind="indirect")])
+                                   doc, name="US President Joe Biden", kind="indirect"),
+                            _claim("c4", "Okoro said the group would respect the truce", doc,
+                                   name="Daniel Okoro", role="rebel spokesman", kind="indirect")])
     warnings = speaker_from_subject(ex, doc)
-    c1, c2, c3 = ex.claims
+    c1, c2, c3, c4 = ex.claims
     assert c1.speaker == Speaker(name="United States") and c1.content.text == blame  # blame: the verb stays
     assert c2.speaker == Speaker(role="A police spokesman")
     assert c2.content.text == "officers had acted to protect the palace"  # what was said
     assert doc[c2.content.start : c2.content.end] == c2.content.text
-    assert c3.speaker.name == "US President Joe Biden"  # the same party ("US"): kept
-    assert len(warnings) == 2 and "'Kataib Hezbollah' replaced by 'The United States'" in warnings[0]
+    assert c3.speaker == Speaker(name="US")  # the country, not its president: "US" is not his name
+    assert c4.speaker == Speaker(name="Daniel Okoro", role="rebel spokesman")  # the same man: kept
+    assert len(warnings) == 3 and "'Kataib Hezbollah' replaced by 'The United States'" in warnings[0]
 
 
 def test_subjects_that_are_not_the_speaker_are_left_alone():
