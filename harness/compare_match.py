@@ -26,6 +26,8 @@ CLAIM_MIN_TEXT = 55.0
 #: than mere words" scores 51), and the named speaker is then the stronger evidence; two
 #: unrelated statements by one speaker score about 20-42.
 CLAIM_MIN_TEXT_SAME_SPEAKER = 47.0
+#: content words a claim needs before "its words are inside the other's" counts as similarity
+MIN_PART_WORDS = 3
 
 DiscrepancyKind = Literal[
     "quote_wording", "speaker_vaguer", "speaker_differs", "figure_differs", "missing",
@@ -258,8 +260,15 @@ def _same_speaker(a: Speaker, b: Speaker) -> bool:
 
 
 def claim_text_similarity(a: Claim, b: Claim) -> float:
-    """0-100: the content words, or the summaries' gist when that is closer."""
-    content = max(_sim(a.content.text, b.content.text), fuzz.partial_ratio(_norm(a.content.text), _norm(b.content.text)) * 0.8)
+    """0-100: the content words, or the summaries' gist when that is closer. One content inside
+    the other (a quotation cut short) counts when the shorter has ``MIN_PART_WORDS`` content
+    words: a single word ("interests") is inside many statements, so it must match as a whole."""
+    wa, wb = _words(a.content.text), _words(b.content.text)
+    if min(len(wa.split()), len(wb.split())) < MIN_PART_WORDS:
+        content = fuzz.token_sort_ratio(wa, wb)
+    else:
+        content = max(_sim(a.content.text, b.content.text),
+                      fuzz.partial_ratio(_norm(a.content.text), _norm(b.content.text)) * 0.8)
     summary = _sim(a.summary, b.summary) if a.summary and b.summary else 0.0
     return max(content, summary)
 

@@ -102,6 +102,7 @@ REPORTED = re.compile(
 BLAMING = (r"(?:holds|held)\s+[^.;!?]{1,60}?\s+(?:responsible|accountable)|blames|blamed|accuses|accused|"
            r"implicates|implicated|attributes|attributed|suggests|suggested")
 OWN_SUBJECT = re.compile(
+    r"(?:(?P<lead>[A-Z][^,.;:!?\"“”\n]{0,60}+),\s+)?"  # "In a previous statement, it refuted ..."
     rf"(?P<who>(?:{_SUBJECT_WORD}\s+){{0,5}}?{_SUBJECT_WORD})\s+"
     r"(?:(?:has|have|had)\s+)?(?:(?:also|further|later|previously|again|earlier|specifically)\s+)?"
     rf"(?:(?P<verb>{REPORTING})\b(?:(?:\s+(?:on|in|at|during|late|early|last|this)\b[^.;:!?,\"“”]{{0,30}}?)?"
@@ -306,8 +307,9 @@ def speaker_from_subject(extraction: Extraction, document: str) -> list[str]:
     starts = set(sentence_starts(document))
     quotes = quotations(document)
     warnings = []
-    for claim in extraction.claims:
-        content = claim.content
+    previous: Claim | None = None
+    for claim in sorted(extraction.claims, key=lambda c: c.content.start if c.content.start is not None else -1):
+        content, before, previous = claim.content, previous, claim
         if (content.start is None or content.grounding != Grounding.exact or content.start not in starts
                 or any(qs <= content.start <= qe for qs, qe in quotes)):
             continue
@@ -316,16 +318,27 @@ def speaker_from_subject(extraction: Extraction, document: str) -> list[str]:
             continue
         who = m.group("who").split()
         words = who[1:] if who[0].lower() in _DETERMINERS else who
-        if not words or words[0].lower() in PRONOUNS or words[-1].lower() in STATEMENTS:
+        if not words or words[-1].lower() in STATEMENTS:
             continue
-        # "Police said", "A police spokesman said": a description, not a name
-        generic = not any(w[:1].isupper() for w in words) or (len(words) == 1 and TITLE_WORDS.fullmatch(words[0]))
-        subject = Speaker(role=" ".join(who)) if generic else speaker_from(" ".join(words))
+        if words[0].lower() in PRONOUNS:
+            # "it refuted ...": the claim before's speaker, when the model named one the article
+            # has not yet introduced (a pronoun looks back)
+            head = _head_word(claim.speaker)
+            if len(words) > 1 or before is None or (head and head in document[: content.start].lower()):
+                continue
+            subject = before.speaker.model_copy()
+        else:
+            # "Police said", "A police spokesman said": a description, not a name
+            generic = not any(w[:1].isupper() for w in words) or (len(words) == 1 and TITLE_WORDS.fullmatch(words[0]))
+            subject = Speaker(role=" ".join(who)) if generic else speaker_from(" ".join(words))
         if _head_word(claim.speaker) in _party_words(subject):  # "Okoro" / "Daniel Okoro": the same
             continue  # ("The US" / "US President Joe Biden" is not: the country, not its president)
         was = claim.speaker.name or claim.speaker.role
         claim.speaker = subject
-        note = f"claim {claim.id}: speaker {was!r} replaced by {' '.join(who)!r}, the subject of its own words"
+        said_by = repr(" ".join(who))
+        if words[0].lower() in PRONOUNS:
+            said_by = f"{subject.name or subject.role!r} (claim {before.id}'s speaker, {said_by} after it)"
+        note = f"claim {claim.id}: speaker {was!r} replaced by {said_by}, the subject of its own words"
         said = document[m.end() : content.end]
         if m.group("verb") and _words(said) >= MIN_WORDS:  # "Police said 23 people ...": what they said
             claim.content = Span(text=said, start=m.end(), end=content.end, grounding=Grounding.exact)

@@ -11,7 +11,7 @@
   pieces next to each other with nothing but spaces, punctuation or quote marks between, a line
   break only inside a quoted statement) is one claim, as the labelling guidelines say.
 - ``cut_at_paragraph``: indirect content that runs across a paragraph break is cut to the first
-  paragraph.
+  paragraph, and ends without its sentence's final period.
 - ``fix_speakers``: a person's name given as ``role`` and a title given as ``name`` are swapped;
   a description given as ``name`` ("US officials") becomes the role.
 - ``link_claims``: a claim with no ``event_ids`` is linked to the events whose evidence shares a
@@ -149,7 +149,8 @@ def _speaker_key(claim: Claim) -> str:
 
 def cut_at_paragraph(extraction: Extraction, document: str) -> list[str]:
     """Reported speech does not run across paragraphs: an indirect claim whose words do is cut
-    to its first paragraph (a small model sometimes copies a whole passage as one claim)."""
+    to its first paragraph (a small model sometimes copies a whole passage as one claim). One
+    that ends with its sentence loses the final period, as the labelling guideline has it."""
     warnings = []
     for claim in extraction.claims:
         content = claim.content
@@ -158,6 +159,10 @@ def cut_at_paragraph(extraction: Extraction, document: str) -> list[str]:
         words = document[content.start : content.end]
         cut = words.find("\n")
         if cut <= 0:
+            kept = re.sub(r"(?<=[a-z0-9)])\.$", "", words)
+            if kept != words:
+                claim.content = Span(text=kept, start=content.start, end=content.start + len(kept),
+                                     grounding=Grounding.exact)
             continue
         kept = words[:cut].rstrip()
         claim.content = Span(text=kept, start=content.start, end=content.start + len(kept),

@@ -163,6 +163,14 @@ def test_excerpt_of_a_quote_is_not_a_rewording():
     assert len(report.claim_groups) == 1 and report.discrepancies == []
 
 
+def test_a_one_word_claim_is_not_aligned_by_being_inside_a_statement():
+    # seed-002's model Results: Iran's "interests" (a quoted word) had aligned with seed-000's
+    # Foreign Ministry statement, whose words include "the interests of their country"
+    one = Result(doc_id="x", claims=[_claim("c1", "Iran", None, "resistance groups decide and work on their own principles as well as the interests of their country")])
+    two = Result(doc_id="y", claims=[_claim("k1", "Iran", None, "interests")])
+    assert all(len(g.members) == 1 for g in compare([one, two]).claim_groups)
+
+
 def test_figures_skip_dates_and_years_and_read_number_words():
     found = [(w, v) for w, v, _, _ in figures("since 17 October 2023, approximately 166 attacks; three killed")]
     assert found == [("approximately 166", 166.0), ("three", 3.0)]

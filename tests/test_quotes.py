@@ -155,6 +155,36 @@ def test_subjects_that_are_not_the_speaker_are_left_alone():
     assert all(c.speaker == Speaker(name="Colonel Ames") for c in ex.claims)
 
 
+def test_a_pronoun_subject_looks_back_to_the_claim_before():
+    # seed-002's sentences: Qwen gave the second to al-Hamidawi, whom the article names later
+    doc = ("Iran has issued a warning, stating that it will respond to any aggression.\n\n"
+           "In a previous statement, it refuted allegations made by the US regarding its involvement.\n\n"
+           "Later, Kataib Hezbollah leader Abu Hussein al-Hamidawi said there would be no more attacks.\n\n"
+           "On Friday, he denied that the group had been paid to stop them.")
+    ex = Extraction(claims=[
+        _claim("c1", "it will respond to any aggression", doc, name="Iran", kind="indirect"),
+        _claim("c2", "In a previous statement, it refuted allegations made by the US regarding its involvement",
+               doc, name="Abu Hussein al-Hamidawi", kind="indirect"),
+        _claim("c3", "there would be no more attacks", doc, name="Abu Hussein al-Hamidawi", kind="indirect"),
+        _claim("c4", "On Friday, he denied that the group had been paid to stop them", doc,
+               name="Abu Hussein al-Hamidawi", kind="indirect")])
+    warnings = speaker_from_subject(ex, doc)
+    c1, c2, c3, c4 = ex.claims
+    assert c2.speaker == Speaker(name="Iran")
+    assert c2.content.text == "allegations made by the US regarding its involvement"  # after the verb
+    assert doc[c2.content.start : c2.content.end] == c2.content.text
+    assert c4.speaker == Speaker(name="Abu Hussein al-Hamidawi")  # named before "he": kept
+    assert len(warnings) == 1 and "'Iran' (claim c1's speaker, 'it' after it)" in warnings[0]
+
+
+def test_a_subject_after_a_lead_phrase_is_the_speaker():
+    doc = "In her first statement as minister, Lasko said the army would reopen the roads into Tarvos."
+    ex = Extraction(claims=[_claim("c1", doc[:-1], doc, name="unknown", kind="indirect")])
+    assert speaker_from_subject(ex, doc)
+    assert ex.claims[0].speaker == Speaker(name="Lasko")
+    assert ex.claims[0].content.text == "the army would reopen the roads into Tarvos"
+
+
 def test_speaker_from_splits_titles_ranks_and_descriptions():
     assert speaker_from("National Security Council spokesperson John Kirby") == Speaker(
         name="John Kirby", role="National Security Council spokesperson")
@@ -187,6 +217,17 @@ def test_indirect_content_is_cut_at_a_paragraph_break():
     assert ex.claims[0].content.text == "He refuted any contact with the US."
     direct = Extraction(claims=[_claim("c1", doc, doc, name="Iravani", kind="direct")])
     assert cut_at_paragraph(direct, doc) == []
+
+
+def test_indirect_content_ends_without_the_sentence_s_period():
+    """The labelling guideline: reported speech runs to the end of the sentence, without the
+    final period (an abbreviation's keeps it)."""
+    doc = "He refuted any contact with the US.\n\nShe said the talks had failed."
+    ex = Extraction(claims=[_claim("c1", "any contact with the US.", doc, name="Iravani", kind="indirect"),
+                            _claim("c2", "the talks had failed.", doc, name="Varga", kind="indirect")])
+    cut_at_paragraph(ex, doc)
+    assert [c.content.text for c in ex.claims] == ["any contact with the US.", "the talks had failed"]
+    assert ex.claims[1].content.end == doc.index("failed") + len("failed")
 
 
 def test_attribution_before_finds_what_the_one_pattern_search_found():
