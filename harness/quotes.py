@@ -335,6 +335,7 @@ def speaker_from_subject(extraction: Extraction, document: str) -> list[str]:
             continue  # ("The US" / "US President Joe Biden" is not: the country, not its president)
         was = claim.speaker.name or claim.speaker.role
         claim.speaker = subject
+        claim.cue = m.group("verb") or m.group("blame").split()[0]  # "acknowledged", "holds"
         said_by = repr(" ".join(who))
         if words[0].lower() in PRONOUNS:
             said_by = f"{subject.name or subject.role!r} (claim {before.id}'s speaker, {said_by} after it)"

@@ -135,6 +135,7 @@ def test_a_claim_whose_words_open_with_their_own_subject_is_that_subject_s():
     warnings = speaker_from_subject(ex, doc)
     c1, c2, c3, c4 = ex.claims
     assert c1.speaker == Speaker(name="United States") and c1.content.text == blame  # blame: the verb stays
+    assert (c1.cue, c2.cue, c3.cue) == ("holds", "said", "suggested")  # the subject's own verb
     assert c2.speaker == Speaker(role="A police spokesman")
     assert c2.content.text == "officers had acted to protect the palace"  # what was said
     assert doc[c2.content.start : c2.content.end] == c2.content.text
@@ -172,6 +173,7 @@ def test_a_pronoun_subject_looks_back_to_the_claim_before():
     c1, c2, c3, c4 = ex.claims
     assert c2.speaker == Speaker(name="Iran")
     assert c2.content.text == "allegations made by the US regarding its involvement"  # after the verb
+    assert c2.cue == "refuted"
     assert doc[c2.content.start : c2.content.end] == c2.content.text
     assert c4.speaker == Speaker(name="Abu Hussein al-Hamidawi")  # named before "he": kept
     assert len(warnings) == 1 and "'Iran' (claim c1's speaker, 'it' after it)" in warnings[0]
