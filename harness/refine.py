@@ -128,10 +128,19 @@ def _titleish(value: str | None) -> bool:
     return bool(value and TITLE_WORDS.search(value))
 
 
+#: what a model writes into a name or role it does not know: the JSON null spelled as a string
+PLACEHOLDER_NAMES = {"null", "none", "n/a", "nan", "undefined"}
+
+
 def fix_speakers(extraction: Extraction) -> list[str]:
     warnings = []
     for claim in extraction.claims:
         speaker = claim.speaker
+        for part in ("name", "role"):
+            value = getattr(speaker, part)
+            if value and value.strip().lower() in PLACEHOLDER_NAMES:
+                warnings.append(f"claim {claim.id}: speaker {part} {value!r} is a placeholder: removed")
+                setattr(speaker, part, None)
         if speaker.name and not speaker.role and speaker.name.split()[-1][:1].islower():
             # "US officials", "a Pentagon spokeswoman": a description, not a name
             speaker.name, speaker.role = None, speaker.name

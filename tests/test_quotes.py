@@ -212,6 +212,19 @@ def test_description_given_as_name_moves_to_role():
     assert fix_speakers(ex) and ex.claims[0].speaker == Speaker(role="US officials")
 
 
+def test_a_placeholder_name_or_role_is_removed_before_name_and_role_are_settled():
+    # usds-04: Qwen wrote name "Secretary of Defense Ash Carter", role "null"; the swap of a
+    # title-like name with the role then made "null" the speaker's name
+    ex = Extraction(claims=[Claim(id="c1", kind="direct", cue="said", content=Span(text="We welcome it"),
+                                  speaker=Speaker(name="Secretary of Defense Ash Carter", role="null")),
+                            Claim(id="c2", kind="direct", cue="said", content=Span(text="We welcome it"),
+                                  speaker=Speaker(name="None", role="a spokesman"))])
+    warnings = fix_speakers(ex)
+    assert ex.claims[0].speaker == Speaker(name="Secretary of Defense Ash Carter")
+    assert ex.claims[1].speaker == Speaker(role="a spokesman")
+    assert "speaker role 'null' is a placeholder: removed" in warnings[0]
+
+
 def test_indirect_content_is_cut_at_a_paragraph_break():
     doc = "He refuted any contact with the US.\n\nAttacks on bases went on for months."
     ex = Extraction(claims=[_claim("c1", doc, doc, name="Iravani", kind="indirect")])
