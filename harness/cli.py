@@ -38,11 +38,12 @@ def build_parser() -> argparse.ArgumentParser:
     extract = commands.add_parser(
         "extract", help="extract events and claims from articles",
         description="Extract events and claims. One file gives one JSON Result; a folder, a JSONL "
-        "file ({\"id\", \"text\", \"title\"?, \"published\"?, \"source\"?} per line), several paths or "
-        "- (stdin) give JSONL, one Result per document, in input order.",
+        "file ({\"id\", \"text\", \"title\"?, \"published\"?, \"source\"?} per line; \"_id\" and "
+        "\"url\" are read too), a .json file of several such objects, several paths or - (stdin) "
+        "give JSONL, one Result per document, in input order.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    extract.add_argument("paths", nargs="+", metavar="PATH", help="article file, folder, JSONL file, or - for stdin")
+    extract.add_argument("paths", nargs="+", metavar="PATH", help="article file, folder, JSONL or JSON file, or - for stdin")
     extract.add_argument("-o", "--output", type=Path, help="write here instead of stdout (.jsonl: one line per document)")
     extract.add_argument("--concurrency", type=int, help="documents in flight at once (default 4)")
     extract.add_argument("--resume", action="store_true", help="skip documents already in --output (by id and text hash)")

@@ -18,6 +18,12 @@ from .dates import detect_published
 
 TEXT_SUFFIXES = {".txt", ".text", ".md", ".html", ".htm", ""}
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
+#: a ``.json`` file named on the command line: one object, an array of them, or JSON Lines (a
+#: ``mongoexport``); inside a folder it is skipped (it may be anything: entities, metadata)
+JSON_SUFFIXES = {".json"}
+#: the fields a document's id and source may come under ("_id": MongoDB exports, such as re3d's)
+ID_FIELDS = ("id", "_id", "doc_id")
+SOURCE_FIELDS = ("source", "url", "sourceUrl", "source_url")
 
 
 @dataclass
@@ -108,22 +114,73 @@ def iter_jsonl(lines: Iterable[bytes], where: str, max_chars: int) -> Iterator[I
         except json.JSONDecodeError as exc:
             yield InputFailure(line_id, f"{where} line {number} is not JSON: {exc.msg}", where)
             continue
-        if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
-            yield InputFailure(
-                str(obj.get("id", line_id)) if isinstance(obj, dict) else line_id,
-                f"{where} line {number} needs a JSON object with a string \"text\" field",
-                where,
-            )
-            continue
-        doc = Document(
-            id=str(obj.get("id") or line_id),
-            text=obj["text"],
-            title=obj.get("title"),
-            published=obj.get("published") or detect_published(obj["text"]),
-            source=obj.get("source") or where,
-            warnings=warnings,
-        )
-        yield _check_text(doc, max_chars)
+        yield _from_object(obj, line_id, f"{where} line {number}", where, max_chars, warnings)
+
+
+def _field(obj: dict, names: tuple[str, ...]) -> str | None:
+    for name in names:
+        value = obj.get(name)
+        if isinstance(value, dict) and len(value) == 1:  # {"$oid": "..."}
+            value = next(iter(value.values()))
+        if value not in (None, ""):
+            return str(value)
+    return None
+
+
+def _from_object(obj: object, default_id: str, what: str, where: str, max_chars: int,
+                 warnings: list[str] | None = None) -> Item:
+    """A document from one JSON object: ``text`` required; ``id`` (or ``_id``), ``title``,
+    ``published``, ``source`` (or ``url``) optional."""
+    if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
+        doc_id = (_field(obj, ID_FIELDS) if isinstance(obj, dict) else None) or default_id
+        return InputFailure(doc_id, f"{what} needs a JSON object with a string \"text\" field", where)
+    doc = Document(
+        id=_field(obj, ID_FIELDS) or default_id,
+        text=obj["text"],
+        title=obj.get("title"),
+        published=obj.get("published") or detect_published(obj["text"]),
+        source=_field(obj, SOURCE_FIELDS) or where,
+        warnings=warnings or [],
+    )
+    return _check_text(doc, max_chars)
+
+
+def _json_lines(first: bytes) -> bool:
+    """Whether a file whose first line is ``first`` is JSON Lines: that line is a whole object."""
+    try:
+        return isinstance(json.loads(first), dict) and bool(first.strip())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return False
+
+
+def iter_json_file(path: Path, max_chars: int) -> Iterator[Item]:
+    """A ``.json`` file: JSON Lines (streamed), one document object, or an array of them."""
+    name, where = path.name, str(path)
+    try:
+        with path.open("rb") as handle:
+            first = handle.readline()
+            if _json_lines(first) and handle.peek(1):
+                yield from iter_jsonl(_chain(first, handle), where, max_chars)
+                return
+            data = first + handle.read()
+    except OSError as exc:
+        yield InputFailure(path.stem, f"cannot read {path}: {exc.strerror or exc}", where)
+        return
+    text, warnings, error = decode(data, where)
+    if error:
+        yield InputFailure(path.stem, error, where)
+        return
+    try:
+        value = json.loads(text or "")
+    except json.JSONDecodeError as exc:
+        yield InputFailure(path.stem, f"{where} is not JSON ({exc.msg}, line {exc.lineno}); an "
+                           "article as plain text goes in a .txt file", where)
+        return
+    if isinstance(value, list):
+        for number, obj in enumerate(value, 1):
+            yield _from_object(obj, f"{name}:{number}", f"{where} item {number}", where, max_chars, warnings)
+    else:
+        yield _from_object(value, path.stem, where, where, max_chars, warnings)
 
 
 def _iter_path(path: Path, max_chars: int) -> Iterator[Item]:
@@ -148,6 +205,8 @@ def _iter_path(path: Path, max_chars: int) -> Iterator[Item]:
                 yield from iter_jsonl(handle, str(path), max_chars)
         except OSError as exc:
             yield InputFailure(path.name, f"cannot read {path}: {exc.strerror or exc}", str(path))
+    elif path.suffix.lower() in JSON_SUFFIXES:
+        yield from iter_json_file(path, max_chars)
     else:
         yield read_text_file(path, max_chars)
 
@@ -204,4 +263,11 @@ def is_multi(inputs: list[str]) -> bool:
     if len(inputs) != 1 or inputs[0] == "-":
         return True
     path = Path(inputs[0])
+    if path.suffix.lower() in JSON_SUFFIXES and path.is_file():
+        try:
+            with path.open("rb") as handle:
+                first = handle.readline()
+                return first.lstrip().startswith(b"[") or (_json_lines(first) and bool(handle.peek(1)))
+        except OSError:
+            return False
     return path.is_dir() or path.suffix.lower() in JSONL_SUFFIXES

@@ -150,3 +150,45 @@ def test_is_multi(inputs, multi):
 
 def test_a_folder_is_multi(tmp_path):
     assert is_multi([str(tmp_path)])
+
+
+RE3D = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "re3d" / "us-state-department" / "documents.json"
+
+
+def test_a_json_lines_export_is_read_line_by_line_with_its_ids_and_urls(tmp_path):
+    # the shape of re3d's documents.json (a mongoexport): "_id", "sourceUrl", one object per line
+    path = tmp_path / "documents.json"
+    rows = [{"_id": "108A8", "sourceUrl": "https://www.state.gov/1.htm", "title": "Attacks", "text": STORY},
+            {"_id": {"$oid": "5f1"}, "text": STORY}, {"_id": "x9", "body": STORY}]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    assert is_multi([str(path)])
+    got = items(path)
+    assert [(d.id, d.source) for d in got[:2]] == [("108A8", "https://www.state.gov/1.htm"), ("5f1", str(path))]
+    assert isinstance(got[2], InputFailure) and got[2].id == "x9" and '"text"' in got[2].message
+
+
+@pytest.mark.skipif(not RE3D.exists(), reason="the shared corpus is not next to this checkout")
+def test_the_re3d_export_reads_as_its_documents():
+    got = items(RE3D, max_chars=100_000)
+    assert len(got) == 22 and all(isinstance(d, Document) for d in got)
+    assert got[0].id == "108A8CFC05CC3139A6E65B7A4239F5C6" and got[0].source.startswith("https://www.state.gov/")
+
+
+def test_a_json_file_holds_one_document_or_an_array_of_them(tmp_path):
+    one, many, bad = tmp_path / "one.json", tmp_path / "many.json", tmp_path / "bad.json"
+    one.write_text(json.dumps({"text": STORY, "url": "https://example.org/a"}, indent=2), encoding="utf-8")
+    many.write_text(json.dumps([{"id": "a", "text": STORY}, {"text": STORY}, "not an object"]), encoding="utf-8")
+    bad.write_text(STORY, encoding="utf-8")  # an article saved as .json
+    assert not is_multi([str(one)]) and is_multi([str(many)])
+    (doc,) = items(one)
+    assert (doc.id, doc.source, doc.text) == ("one", "https://example.org/a", STORY)
+    a, b, c = items(many)
+    assert (a.id, b.id) == ("a", "many.json:2") and isinstance(c, InputFailure) and c.id == "many.json:3"
+    (failure,) = items(bad)
+    assert isinstance(failure, InputFailure) and "is not JSON" in failure.message and ".txt" in failure.message
+
+
+def test_a_folder_skips_json_files(tmp_path):
+    (tmp_path / "a.txt").write_text(STORY, encoding="utf-8")
+    (tmp_path / "entities.json").write_text('{"_id": "e1", "type": "Person"}\n', encoding="utf-8")
+    assert [d.id for d in items(tmp_path)] == ["a"]
