@@ -51,6 +51,7 @@ VERBS = (
     r"predicted|promised|pledged|threatened|boasted|complained|demanded|announces|declares"
 )
 PRONOUNS = {"he", "she", "they", "it", "we", "i"}
+THIRD_PERSON = {"he", "she", "they", "it"}
 STATEMENTS = {"statement", "report", "communique", "communiqué", "release", "letter"}
 RANKS = {
     "maj", "gen", "col", "lt", "brig", "adm", "capt", "sgt", "cpl", "cmdr", "dr", "mr", "mrs",
@@ -295,13 +296,29 @@ def _head_word(speaker: Speaker) -> str:
     return words[-1] if words else ""
 
 
+def _looks_back_to(before: Claim | None, claim: Claim, words: list[str], document: str) -> bool:
+    """Whether the pronoun subject ``words`` of ``claim`` stands for ``before``'s speaker: a
+    third-person pronoun alone, ``before`` at most one paragraph break back, and the model's own
+    speaker for ``claim`` not yet named in the article (a pronoun looks back, not ahead)."""
+    if (len(words) > 1 or words[0].lower() not in THIRD_PERSON or before is None
+            or before.content.end is None or before.content.end > claim.content.start):
+        return False
+    if len(re.findall(r"\n\s*", document[before.content.end : claim.content.start])) > 1:
+        return False
+    head = _head_word(claim.speaker)
+    return not (head and re.search(rf"\b{re.escape(head)}\b", document[: claim.content.start], re.I))
+
+
 def speaker_from_subject(extraction: Extraction, document: str) -> list[str]:
     """A claim whose words open a sentence with their own subject and a reporting or blaming
     verb ("The United States holds Iran responsible ...", "A police spokesman said ...") is that
     subject's: a model that gave it another party (the group the sentence is about, "unknown") is
-    corrected, with a warning. Pronouns, determiner-only subjects, "the statement said" and words
-    inside quotation marks (a speaker quoting someone) are left alone, and so is a speaker the
-    subject names by the word it is known by ("Okoro said" for "Daniel Okoro")."""
+    corrected, with a warning. A third-person pronoun ("[In a previous statement, ]it refuted
+    ...") stands for the speaker of the claim just before, within a paragraph break, but only
+    when the model named someone the article has not introduced yet. Determiner-only subjects,
+    "the statement said" and words inside quotation marks (a speaker quoting someone) are left
+    alone, and so is a speaker the subject names by the word it is known by ("Okoro said" for
+    "Daniel Okoro")."""
     if not extraction.claims:
         return []
     starts = set(sentence_starts(document))
@@ -321,10 +338,7 @@ def speaker_from_subject(extraction: Extraction, document: str) -> list[str]:
         if not words or words[-1].lower() in STATEMENTS:
             continue
         if words[0].lower() in PRONOUNS:
-            # "it refuted ...": the claim before's speaker, when the model named one the article
-            # has not yet introduced (a pronoun looks back)
-            head = _head_word(claim.speaker)
-            if len(words) > 1 or before is None or (head and head in document[: content.start].lower()):
+            if not _looks_back_to(before, claim, words, document):
                 continue
             subject = before.speaker.model_copy()
         else:

@@ -179,6 +179,17 @@ def test_a_pronoun_subject_looks_back_to_the_claim_before():
     assert len(warnings) == 1 and "'Iran' (claim c1's speaker, 'it' after it)" in warnings[0]
 
 
+def test_a_pronoun_does_not_look_back_across_paragraphs_nor_stand_for_we():
+    doc = ("Iran said it would respond to any aggression.\n\nTroops moved north.\n\n"
+           "It denied any role in the attack on the base.\n\nWe said the talks had failed badly.")
+    ex = Extraction(claims=[
+        _claim("c1", "it would respond to any aggression", doc, name="Iran", kind="indirect"),
+        _claim("c2", "It denied any role in the attack on the base", doc, name="Unnamed Minister", kind="indirect"),
+        _claim("c3", "We said the talks had failed badly", doc, name="Unnamed Minister", kind="indirect")])
+    assert speaker_from_subject(ex, doc) == []
+    assert [c.speaker.name for c in ex.claims] == ["Iran", "Unnamed Minister", "Unnamed Minister"]
+
+
 def test_a_subject_after_a_lead_phrase_is_the_speaker():
     doc = "In her first statement as minister, Lasko said the army would reopen the roads into Tarvos."
     ex = Extraction(claims=[_claim("c1", doc[:-1], doc, name="unknown", kind="indirect")])
