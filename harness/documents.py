@@ -145,12 +145,14 @@ def _from_object(obj: object, default_id: str, what: str, where: str, max_chars:
     return _check_text(doc, max_chars)
 
 
-def _json_lines(first: bytes) -> bool:
-    """Whether a file whose first line is ``first`` is JSON Lines: that line is a whole object."""
+def _first_line(handle: IO[bytes]) -> tuple[bytes, bool]:
+    """(first line, whether the file is JSON Lines: that line is a whole object, and more follows)."""
+    first = handle.readline()
     try:
-        return isinstance(json.loads(first), dict) and bool(first.strip())
+        whole = isinstance(json.loads(first), dict)
     except (json.JSONDecodeError, UnicodeDecodeError):
-        return False
+        whole = False
+    return first, whole and bool(handle.peek(1))  # type: ignore[attr-defined]
 
 
 def iter_json_file(path: Path, max_chars: int) -> Iterator[Item]:
@@ -158,8 +160,8 @@ def iter_json_file(path: Path, max_chars: int) -> Iterator[Item]:
     name, where = path.name, str(path)
     try:
         with path.open("rb") as handle:
-            first = handle.readline()
-            if _json_lines(first) and handle.peek(1):
+            first, lines = _first_line(handle)
+            if lines:
                 yield from iter_jsonl(_chain(first, handle), where, max_chars)
                 return
             data = first + handle.read()
@@ -266,8 +268,8 @@ def is_multi(inputs: list[str]) -> bool:
     if path.suffix.lower() in JSON_SUFFIXES and path.is_file():
         try:
             with path.open("rb") as handle:
-                first = handle.readline()
-                return first.lstrip().startswith(b"[") or (_json_lines(first) and bool(handle.peek(1)))
+                first, lines = _first_line(handle)
+                return lines or first.lstrip().startswith(b"[")
         except OSError:
             return False
     return path.is_dir() or path.suffix.lower() in JSONL_SUFFIXES

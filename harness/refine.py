@@ -12,8 +12,9 @@
   break only inside a quoted statement) is one claim, as the labelling guidelines say.
 - ``cut_at_paragraph``: indirect content that runs across a paragraph break is cut to the first
   paragraph, and ends without its sentence's final period.
-- ``fix_speakers``: a person's name given as ``role`` and a title given as ``name`` are swapped;
-  a description given as ``name`` ("US officials") becomes the role.
+- ``fix_speakers``: a name or role written as ``"null"`` is removed; a person's name given as
+  ``role`` and a title given as ``name`` are swapped; a description given as ``name`` ("US
+  officials") becomes the role.
 - ``link_claims``: a claim with no ``event_ids`` is linked to the events whose evidence shares a
   sentence with it.
 
@@ -167,17 +168,14 @@ def cut_at_paragraph(extraction: Extraction, document: str) -> list[str]:
             continue
         words = document[content.start : content.end]
         cut = words.find("\n")
-        if cut <= 0:
-            kept = re.sub(r"(?<=[a-z0-9)])\.$", "", words)
-            if kept != words:
-                claim.content = Span(text=kept, start=content.start, end=content.start + len(kept),
-                                     grounding=Grounding.exact)
+        kept = re.sub(r"(?<=[a-z0-9)])\.$", "", words[:cut].rstrip() if cut > 0 else words)
+        if kept == words:
             continue
-        kept = words[:cut].rstrip()
         claim.content = Span(text=kept, start=content.start, end=content.start + len(kept),
                              grounding=Grounding.exact)
-        warnings.append(f"claim {claim.id}: indirect content ran across paragraphs: cut from "
-                        f"{len(words)} to {len(kept)} characters (its first paragraph)")
+        if cut > 0:
+            warnings.append(f"claim {claim.id}: indirect content ran across paragraphs: cut from "
+                            f"{len(words)} to {len(kept)} characters (its first paragraph)")
     return warnings
 
 
