@@ -66,21 +66,22 @@ async def run_extract(
     want_text = options.include_text or html_dir is not None
     run_options = replace(options, include_text=want_text)
     err = Console(file=sys.stderr)
-    with ExitStack() as stack:
-        if out is None:
-            stream: IO[str] = sys.stdout
-        else:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            stream = stack.enter_context(out.open("a" if (resume and as_jsonl) else "w", encoding="utf-8"))
-        sink = JsonlSink(stream)  # flushed per line: a killed process loses no complete line
-        progress = Progress(
-            TextColumn("[bold]extract"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            TextColumn("{task.fields[last]}"), console=err, transient=True,
-            disable=quiet or not sys.stderr.isatty(),
-        )
-        stack.enter_context(progress)
-        task = progress.add_task("extract", total=None, last="")
-        async with open_endpoint(settings, log=None if not quiet else (lambda _m: None)) as (endpoint, health):
+    # the endpoint first: one that cannot be reached stops the run before the output is touched
+    async with open_endpoint(settings, log=None if not quiet else (lambda _m: None)) as (endpoint, health):
+        with ExitStack() as stack:
+            if out is None:
+                stream: IO[str] = sys.stdout
+            else:
+                out.parent.mkdir(parents=True, exist_ok=True)
+                stream = stack.enter_context(out.open("a" if (resume and as_jsonl) else "w", encoding="utf-8"))
+            sink = JsonlSink(stream)  # flushed per line: a killed process loses no complete line
+            progress = Progress(
+                TextColumn("[bold]extract"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                TextColumn("{task.fields[last]}"), console=err, transient=True,
+                disable=quiet or not sys.stderr.isatty(),
+            )
+            stack.enter_context(progress)
+            task = progress.add_task("extract", total=None, last="")
             extractor = Extractor(settings, endpoint, template, run_options, health_check=health)
             async for result in run_ordered(items, extractor.run_one, settings.concurrency):
                 report.documents += 1

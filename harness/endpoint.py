@@ -278,7 +278,7 @@ class Endpoint:
             try:
                 result = await self._call(name, messages, output_model, stats)
             except ModeRefusedError as exc:
-                refused.append(f"{name} ({exc.cause and self._scrub(_describe(exc.cause))})")
+                refused.append(f"{name} ({exc.cause and self.scrub(_describe(exc.cause))})")
                 stats.notes.append(f"endpoint refused mode {name}; trying the next one")
                 continue
             except ExtractionError:
@@ -383,13 +383,13 @@ class Endpoint:
         if api is not None:
             if is_refusal(api):
                 return ModeRefusedError(
-                    f"mode {mode} refused: {self._scrub(_describe(api))}", self.display_url, api
+                    f"mode {mode} refused: {self.scrub(_describe(api))}", self.display_url, api
                 )
             status = getattr(api, "status_code", None)
             hint = {401: " (check HARNESS_API_KEY)", 403: " (check HARNESS_API_KEY)",
                     404: " (check HARNESS_BASE_URL: it usually ends in /v1; and HARNESS_MODEL)"}.get(status, "")
             return EndpointError(
-                f"{self._scrub(_describe(api))}{hint}; gave up after {self.settings.retries + 1} tries",
+                f"{self.scrub(_describe(api))}{hint}; gave up after {self.settings.retries + 1} tries",
                 self.display_url, api,
             )
         name = type(exc).__name__
@@ -402,11 +402,11 @@ class Endpoint:
             return ExtractionError(
                 f"output did not validate after {getattr(exc, 'n_attempts', None) or self.settings.reasks + 1} "
                 f"tries ({mode} mode): "
-                f"{self._scrub(_why_invalid(exc))[:400]}"
+                f"{self.scrub(_why_invalid(exc))[:400]}"
             )
-        return ExtractionError(self._scrub(f"{name}: {exc}")[:400])
+        return ExtractionError(self.scrub(f"{name}: {exc}")[:400])
 
-    def _scrub(self, text: str) -> str:
+    def scrub(self, text: str) -> str:
         """``text`` with the key (and any secret in the URL) masked: servers echo them in errors."""
         for secret in self._secrets:
             text = text.replace(secret, "***")

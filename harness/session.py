@@ -6,10 +6,37 @@ import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
+import openai
+
 from .config import Settings
 from .endpoint import Endpoint
+from .errors import ConfigError
 
 DEFAULT_REMOTE_MODEL = "gpt-4o-mini"
+#: seconds the first question to a configured endpoint may take before the run goes on anyway
+PREFLIGHT_TIMEOUT_S = 10.0
+
+
+async def check_reachable(endpoint: Endpoint) -> None:
+    """Ask a configured endpoint for its models once, before any document: an address nothing
+    answers at, or a refused key, is a configuration error (exit 2, nothing written) instead of
+    one error record per document after every retry. A slow answer, or a server without
+    ``/models``, lets the run go on: its requests will tell."""
+    try:
+        await endpoint.client.with_options(timeout=PREFLIGHT_TIMEOUT_S).models.list()
+    except openai.APITimeoutError:
+        return
+    except openai.APIConnectionError as exc:
+        cause = endpoint.scrub(str(exc.__cause__ or exc))  # the key never shows
+        raise ConfigError(
+            f"cannot reach the endpoint {endpoint.display_url}: {cause}. Check HARNESS_BASE_URL and "
+            "that the server is running (unset HARNESS_BASE_URL to use the embedded local model)"
+        ) from exc
+    except openai.AuthenticationError as exc:
+        raise ConfigError(f"the endpoint {endpoint.display_url} refused the API key (HTTP 401): "
+                          "check HARNESS_API_KEY") from exc
+    except openai.APIStatusError:
+        return
 
 
 @asynccontextmanager
@@ -23,6 +50,7 @@ async def open_endpoint(
             settings, settings.base_url or "", settings.model or DEFAULT_REMOTE_MODEL, settings.api_key
         )
         try:
+            await check_reachable(endpoint)
             yield endpoint, None
         finally:
             await endpoint.aclose()
