@@ -2,7 +2,8 @@
 
 Pure functions. A relative date ("on Sunday", "yesterday", "last week", "two days earlier") is
 resolved deterministically against the published date; past events look back, planned or
-threatened ones look forward. The model's own value is kept when nothing can be resolved.
+threatened ones look forward. The model's own value is kept when nothing can be resolved, and
+dropped when the words are relative and the article has no date (it can only be a guess).
 """
 
 from __future__ import annotations
@@ -114,6 +115,13 @@ def resolve(text: str, reference: date, future: bool = False) -> tuple[str, Prec
     return None
 
 
+def is_relative(text: str) -> bool:
+    """Whether date words mean a day only against a reference ("today", "on Sunday", "in March"):
+    they resolve, and differently against two different days."""
+    one, other = resolve(text, date(2001, 6, 15)), resolve(text, date(2011, 3, 2))
+    return one is not None and other is not None and one != other
+
+
 def resolve_event_dates(events: list[Event], published: str | None) -> list[str]:
     """Fill or correct event date values from their wording; returns warnings."""
     try:
@@ -123,7 +131,16 @@ def resolve_event_dates(events: list[Event], published: str | None) -> list[str]
     warnings = []
     for event in events:
         when = event.date
-        if when is None or not when.text or reference is None:
+        if when is None or not when.text:
+            continue
+        if reference is None:
+            if when.value and is_relative(when.text):  # nothing to anchor it: the model guessed
+                warnings.append(
+                    f"event {event.id}: date {when.text!r} is relative and the article's date is "
+                    f"unknown: the model's value {when.value} dropped (give the document a "
+                    f"\"published\" date to resolve it)"
+                )
+                when.value, when.end, when.precision = None, None, Precision.unknown
             continue
         resolved = resolve(when.text, reference, future=event.status.value in FUTURE_STATUSES)
         if resolved is None:

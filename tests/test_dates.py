@@ -40,3 +40,18 @@ def test_event_dates_resolved_and_model_disagreement_warned():
     warnings = resolve_event_dates([event], "2024-01-30")
     assert event.date.value == "2024-01-28" and event.date.resolved is True
     assert warnings and "the model said 2024-01-30" in warnings[0]
+
+
+def test_a_relative_date_without_the_article_s_date_loses_the_model_s_guess():
+    # a re3d State Department statement: "... attacks in Iraq today", no date anywhere; Qwen
+    # gave the event 2023-05-16
+    def event(words: str, value: str) -> Event:
+        return Event.model_validate({"id": "e1", "type": "explosion.air_drone_strike", "summary": "x",
+                                     "date": {"text": words, "value": value, "precision": "day"}})
+
+    today, dated, vague = event("today", "2023-05-16"), event("on 28 Jan 2024", "2024-01-28"), event("recently", "2023-05")
+    warnings = resolve_event_dates([today, dated, vague], None)
+    assert today.date.value is None and today.date.precision == "unknown" and today.date.text == "today"
+    assert dated.date.value == "2024-01-28"  # absolute words: nothing to anchor, nothing lost
+    assert vague.date.value == "2023-05"  # words not understood: the model's value stays
+    assert len(warnings) == 1 and "'today' is relative and the article's date is unknown" in warnings[0]
