@@ -345,17 +345,23 @@ def speaker_from_subject(extraction: Extraction, document: str) -> list[str]:
             # "Police said", "A police spokesman said": a description, not a name
             generic = not any(w[:1].isupper() for w in words) or (len(words) == 1 and TITLE_WORDS.fullmatch(words[0]))
             subject = Speaker(role=" ".join(who)) if generic else speaker_from(" ".join(words))
+        cue = m.group("verb") or m.group("blame").split()[0]  # "acknowledged", "holds"
+        said = document[m.end() : content.end]
+        cut = bool(m.group("verb")) and _words(said) >= MIN_WORDS  # "Police said 23 people ...": what they said
         if _head_word(claim.speaker) in _party_words(subject):  # "Okoro" / "Daniel Okoro": the same
-            continue  # ("The US" / "US President Joe Biden" is not: the country, not its president)
+            # ("The US" / "US President Joe Biden" is not: the country, not its president)
+            if cut:
+                claim.cue = cue
+                claim.content = Span(text=said, start=m.end(), end=content.end, grounding=Grounding.exact)
+                warnings.append(f"claim {claim.id}: content starts after {m.group(0).strip()!r}: what was said")
+            continue
         was = claim.speaker.name or claim.speaker.role
-        claim.speaker = subject
-        claim.cue = m.group("verb") or m.group("blame").split()[0]  # "acknowledged", "holds"
+        claim.speaker, claim.cue = subject, cue
         said_by = repr(" ".join(who))
         if words[0].lower() in PRONOUNS:
             said_by = f"{subject.name or subject.role!r} (claim {before.id}'s speaker, {said_by} after it)"
         note = f"claim {claim.id}: speaker {was!r} replaced by {said_by}, the subject of its own words"
-        said = document[m.end() : content.end]
-        if m.group("verb") and _words(said) >= MIN_WORDS:  # "Police said 23 people ...": what they said
+        if cut:
             claim.content = Span(text=said, start=m.end(), end=content.end, grounding=Grounding.exact)
             note += f", and its content starts after {m.group(0).strip()!r}"
         else:

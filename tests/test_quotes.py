@@ -141,7 +141,9 @@ def test_a_claim_whose_words_open_with_their_own_subject_is_that_subject_s():
     assert doc[c2.content.start : c2.content.end] == c2.content.text
     assert c3.speaker == Speaker(name="US")  # the country, not its president: "US" is not his name
     assert c4.speaker == Speaker(name="Daniel Okoro", role="rebel spokesman")  # the same man: kept
-    assert len(warnings) == 3 and "'Kataib Hezbollah' replaced by 'The United States'" in warnings[0]
+    assert (c4.cue, c4.content.text) == ("said", "the group would respect the truce")  # what he said
+    assert len(warnings) == 4 and "'Kataib Hezbollah' replaced by 'The United States'" in warnings[0]
+    assert warnings[3] == "claim c4: content starts after 'Okoro said': what was said"
 
 
 def test_subjects_that_are_not_the_speaker_are_left_alone():
