@@ -168,7 +168,7 @@ def cut_at_paragraph(extraction: Extraction, document: str) -> list[str]:
             continue
         words = document[content.start : content.end]
         cut = words.find("\n")
-        kept = re.sub(r"(?<=[a-z0-9)])\.$", "", words[:cut].rstrip() if cut > 0 else words)
+        kept = re.sub(r"(?<=[a-z0-9)])\.$", "", (words[:cut] if cut > 0 else words).rstrip())
         if kept == words:
             continue
         claim.content = Span(text=kept, start=content.start, end=content.start + len(kept),

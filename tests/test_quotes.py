@@ -192,6 +192,20 @@ def test_a_pronoun_does_not_look_back_across_paragraphs_nor_stand_for_we():
     assert [c.speaker.name for c in ex.claims] == ["Iran", "Unnamed Minister", "Unnamed Minister"]
 
 
+def test_a_sentence_starts_after_a_wire_dateline():
+    # syn-denial's first sentence, which Qwen gave whole (speaker right, content from the subject)
+    doc = ("Dovan denies drone strike\n\nARDEN, June 9 (Wire) - Dovan's defence ministry on Sunday "
+           "denied that its forces carried out a drone strike on the market.")
+    text = doc[doc.index("Dovan's defence"):-1]
+    ex = Extraction(claims=[_claim("c1", text, doc, role="Dovan's defence ministry", kind="indirect")])
+    assert speaker_from_subject(ex, doc)
+    assert (ex.claims[0].cue, ex.claims[0].content.text) == ("denied", "its forces carried out a drone strike on the market")
+    from harness.quotes import sentence_starts
+    for line in ("Baghdad [Iraq], January 31 : The militia", "BAGHDAD (Reuters) — Iraqi forces"):
+        assert len(sentence_starts(line)) == 2  # 0, and after the dateline
+    assert sentence_starts("Note: this is not a dateline") == (0,)
+
+
 def test_a_subject_after_a_lead_phrase_is_the_speaker():
     doc = "In her first statement as minister, Lasko said the army would reopen the roads into Tarvos."
     ex = Extraction(claims=[_claim("c1", doc[:-1], doc, name="unknown", kind="indirect")])
@@ -255,6 +269,10 @@ def test_indirect_content_ends_without_the_sentence_s_period():
                             _claim("c2", "the talks had failed.", doc, name="Varga", kind="indirect")])
     cut_at_paragraph(ex, doc)
     assert [c.content.text for c in ex.claims] == ["any contact with the US.", "the talks had failed"]
+    spaced = Extraction(claims=[_claim("c1", "any contact with the US.\n\nShe", doc, name="Iravani", kind="indirect"),
+                                _claim("c2", "the talks had failed. ", doc + " ", name="Varga", kind="indirect")])
+    cut_at_paragraph(spaced, doc + " ")
+    assert [c.content.text for c in spaced.claims] == ["any contact with the US.", "the talks had failed"]
     assert ex.claims[1].content.end == doc.index("failed") + len("failed")
 
 
