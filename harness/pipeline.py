@@ -30,7 +30,9 @@ from .grounding import count_grounding, ground_spans
 from .merge import merge_extractions
 from .policy import apply_policy
 from .prompting import Pass, PromptTemplate
-from .quotes import recover_according_to, recover_quotes, recover_reported, speaker_from_subject
+from .quotes import (
+    recover_according_to, recover_quotes, recover_reported, speaker_from_subject, trim_attribution,
+)
 from .refine import cut_at_paragraph, dedupe, fix_speakers, join_adjacent, link_claims, settle_quotes
 
 @dataclass(frozen=True)
@@ -123,6 +125,7 @@ class Extractor:
         warnings += settle_quotes(merged, doc.text)
         warnings += dedupe(merged)  # widened quotations can coincide
         warnings += cut_at_paragraph(merged, doc.text)  # once quotation marks settled ``kind``
+        warnings += trim_attribution(merged, doc.text)
         if self.options.recover_quotes:
             warnings += recover_quotes(merged, doc.text, exclude=furniture)
             warnings += recover_according_to(merged, doc.text, exclude=furniture)

@@ -39,7 +39,7 @@ from functools import lru_cache
 
 from schemas import Claim, Extraction, Grounding, Span, Speaker
 
-from .refine import TITLE_WORDS, quotations
+from .refine import INDIRECT_END, TITLE_WORDS, quotations
 
 RECOVERED = "recovered"
 MIN_WORDS = 3
@@ -377,6 +377,46 @@ def speaker_from_subject(extraction: Extraction, document: str) -> list[str]:
         else:
             note += f" ({m.group(0).strip()!r})"
         warnings.append(note)
+    return warnings
+
+
+# inside an indirect claim's words, its own attribution: "..., Colonel Ivo Reznik, said (that) ",
+# "... in New York. Iravani stated that ", "... He stated that "
+OWN_ATTRIBUTION = re.compile(
+    rf"(?:^|(?<=[.!?])\s+|,\s+)(?P<who>[^.!?;:\"“”\n]{{1,120}}?)\s+(?:(?:has|have|had)\s+)?"
+    rf"(?:(?:also|further|later)\s+)?(?P<verb>{REPORTING})"
+    r"(?:\s+(?:today|yesterday|tonight|on|in|at|during|late|early|last|this)\b[^.;:!?,\"“”]{0,40},)?"  # "announced today at X,"
+    r"(?:\s+that)?\s+(?=\S)"
+)
+SENTENCE_END = re.compile(r"[.!?](?=\s+[A-Z\"“]|\s*$)")
+
+
+def trim_attribution(extraction: Extraction, document: str) -> list[str]:
+    """An indirect claim whose words hold their own attribution to its speaker ("the Dovanese
+    army, Colonel Ivo Reznik, said the explosion ...", "... in New York. Iravani stated that
+    Iran would ...") keeps only what was said, to the end of that sentence: the last such
+    attribution whose words name the speaker (or are "he"/"she")."""
+    warnings = []
+    for claim in extraction.claims:
+        content = claim.content
+        if claim.kind != "indirect" or content.grounding != Grounding.exact or content.start is None:
+            continue
+        head = _head_word(claim.speaker)
+        text = document[content.start : content.end]
+        found = [m for m in OWN_ATTRIBUTION.finditer(text)
+                 if m.group("who").lower() in ("he", "she") or (head and head in _speaker_words(m.group("who")))]
+        if not found:
+            continue
+        m = found[-1]
+        end = SENTENCE_END.search(text, m.end())
+        said = INDIRECT_END.sub("", text[m.end() : end.start() if end else len(text)].rstrip())
+        if _words(said) < MIN_WORDS:
+            continue
+        start = content.start + m.end()
+        claim.content = Span(text=said, start=start, end=start + len(said), grounding=Grounding.exact)
+        claim.cue = m.group("verb")
+        warnings.append(f"claim {claim.id}: content cut to what was said after "
+                        f"{text[m.start('who') : m.end()].strip()!r}")
     return warnings
 
 

@@ -157,10 +157,16 @@ def _speaker_key(claim: Claim) -> str:
     return " ".join((claim.speaker.name or claim.speaker.role or "").lower().split())
 
 
+#: what reported speech does not end with: the sentence's period (not an abbreviation's), or
+#: the comma, semicolon or colon of a clause the model stopped in
+INDIRECT_END = re.compile(r"(?:(?<=[a-z0-9)])\.|\s*[,;:])$")
+
+
 def cut_at_paragraph(extraction: Extraction, document: str) -> list[str]:
     """Reported speech does not run across paragraphs: an indirect claim whose words do is cut
     to its first paragraph (a small model sometimes copies a whole passage as one claim). One
-    that ends with its sentence loses the final period, as the labelling guideline has it."""
+    that ends with its sentence loses the final period, as the labelling guideline has it, and
+    one that stops at a comma, semicolon or colon loses that."""
     warnings = []
     for claim in extraction.claims:
         content = claim.content
@@ -168,7 +174,7 @@ def cut_at_paragraph(extraction: Extraction, document: str) -> list[str]:
             continue
         words = document[content.start : content.end]
         cut = words.find("\n")
-        kept = re.sub(r"(?<=[a-z0-9)])\.$", "", (words[:cut] if cut > 0 else words).rstrip())
+        kept = INDIRECT_END.sub("", (words[:cut] if cut > 0 else words).rstrip())
         if kept == words:
             continue
         claim.content = Span(text=kept, start=content.start, end=content.start + len(kept),

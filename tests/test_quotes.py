@@ -9,6 +9,7 @@ from __future__ import annotations
 from harness.evaluation.fixtures import FIXTURES_DIR, load_fixture
 from harness.quotes import (
     RECOVERED, recover_according_to, recover_quotes, recover_reported, speaker_from, speaker_from_subject,
+    trim_attribution,
 )
 from harness.refine import cut_at_paragraph, fix_speakers
 from schemas import Claim, Extraction, Grounding, Span, Speaker
@@ -214,6 +215,33 @@ def test_a_subject_after_a_lead_phrase_is_the_speaker():
     assert ex.claims[0].content.text == "the army would reopen the roads into Tarvos"
 
 
+def test_indirect_words_that_hold_their_own_attribution_keep_what_was_said():
+    # the fixtures' shapes: Qwen's content started before the speaker's verb
+    doc = ("A spokesman for the army, Colonel Ivo Reznik, said the explosion may have been caused by munitions.\n"
+           "Iravani issued a warning in New York. Iravani stated that Iran would not hesitate to respond.\n"
+           "Austin addressed the strikes on three facilities. He stated that these strikes were a direct response.\n"
+           "As Antony Blinken announced today at the Manama Dialogue, the United States will provide $100 million.\n"
+           "Kestrian officials said artillery shelled Tesh on Friday. Dovan's ministry denied it shelled the village.")
+    texts = [("the army, Colonel Ivo Reznik, said the explosion may have been caused by munitions", "Ivo Reznik"),
+             ("Iravani issued a warning in New York. Iravani stated that Iran would not hesitate to respond.", "Iravani"),
+             ("Austin addressed the strikes on three facilities. He stated that these strikes were a direct response",
+              "Lloyd Austin"),
+             ("As Antony Blinken announced today at the Manama Dialogue, the United States will provide $100 million",
+              "Antony Blinken"),
+             ("artillery shelled Tesh on Friday. Dovan's ministry denied it shelled the village", "Kestrian officials")]
+    ex = Extraction(claims=[_claim(f"c{n}", t, doc, name=who, kind="indirect") for n, (t, who) in enumerate(texts)])
+    warnings = trim_attribution(ex, doc)
+    assert [(c.cue, c.content.text) for c in ex.claims] == [
+        ("said", "the explosion may have been caused by munitions"),
+        ("stated", "Iran would not hesitate to respond"),
+        ("stated", "these strikes were a direct response"),
+        ("announced", "the United States will provide $100 million"),
+        ("said", texts[4][0]),  # "Dovan's ministry denied": another party's verb, left alone
+    ]
+    assert all(doc[c.content.start : c.content.end] == c.content.text for c in ex.claims)
+    assert len(warnings) == 4 and "after 'the army, Colonel Ivo Reznik, said'" in warnings[0]
+
+
 def test_speaker_from_splits_titles_ranks_and_descriptions():
     assert speaker_from("National Security Council spokesperson John Kirby") == Speaker(
         name="John Kirby", role="National Security Council spokesperson")
@@ -273,6 +301,10 @@ def test_indirect_content_ends_without_the_sentence_s_period():
                                 _claim("c2", "the talks had failed. ", doc + " ", name="Varga", kind="indirect")])
     cut_at_paragraph(spaced, doc + " ")
     assert [c.content.text for c in spaced.claims] == ["any contact with the US.", "the talks had failed"]
+    stopped = Extraction(claims=[_claim("c1", "He refuted any contact,", "He refuted any contact, twice.",
+                                        name="Iravani", kind="indirect")])
+    cut_at_paragraph(stopped, "He refuted any contact, twice.")
+    assert stopped.claims[0].content.text == "He refuted any contact"  # a clause the model stopped in
     assert ex.claims[1].content.end == doc.index("failed") + len("failed")
 
 
