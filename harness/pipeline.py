@@ -33,7 +33,9 @@ from .prompting import Pass, PromptTemplate
 from .quotes import (
     recover_according_to, recover_quotes, recover_reported, speaker_from_subject, trim_attribution,
 )
-from .refine import cut_at_paragraph, dedupe, fix_speakers, join_adjacent, link_claims, settle_quotes
+from .refine import (
+    cut_at_paragraph, dedupe, drop_contained, fix_speakers, join_adjacent, link_claims, settle_quotes,
+)
 
 @dataclass(frozen=True)
 class Options:
@@ -126,6 +128,7 @@ class Extractor:
         warnings += dedupe(merged)  # widened quotations can coincide
         warnings += cut_at_paragraph(merged, doc.text)  # once quotation marks settled ``kind``
         warnings += trim_attribution(merged, doc.text)
+        warnings += drop_contained(merged)
         if self.options.recover_quotes:
             warnings += recover_quotes(merged, doc.text, exclude=furniture)
             warnings += recover_according_to(merged, doc.text, exclude=furniture)

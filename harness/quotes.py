@@ -67,6 +67,10 @@ AFTER = re.compile(
 )
 PLACE_OR_TIME = re.compile(r"\s+(?:in|at|on|during|from|after|before|when|while|as)\s+")
 WHEN_OR_WHERE = re.compile(r"\s+(?:in|at|on|during)\s+")
+#: a time phrase ending a sentence's subject: "Dovan's defence ministry on Sunday (denied ...)"
+TIME_TAIL = re.compile(
+    r"\s+(?:(?:late|early)\s+)?(?:(?:on|last|this)\s+)?(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|yesterday|today|"
+    r"tonight|week|earlier)\b.*$", re.I)
 MAX_SOURCE_WORDS = 6
 #: where sentences start: the sentence patterns below are tried there only (scanning every
 #: position with look-behinds cost 0.2-0.3 ms per 5,000 characters and pattern)
@@ -284,7 +288,7 @@ def recover_reported(extraction: Extraction, document: str,
     warnings = []
     for m in filter(None, (REPORTED.match(document, at) for at in sentence_starts(document))):
         start, end = m.span("content")
-        who = m.group("who")
+        who = TIME_TAIL.sub("", m.group("who"))
         if who.split()[-1].lower() not in _DETERMINERS:
             warnings += _add_reported(extraction, ids, document, start, end, who, m.group("verb"),
                                       exclude, "a reporting verb")
@@ -343,7 +347,7 @@ def speaker_from_subject(extraction: Extraction, document: str) -> list[str]:
         m = OWN_SUBJECT.match(document, content.start, content.end)
         if not m:
             continue
-        who = m.group("who").split()
+        who = TIME_TAIL.sub("", m.group("who")).split()
         words = who[1:] if who[0].lower() in _DETERMINERS else who
         if not words or words[-1].lower() in STATEMENTS:
             continue
@@ -385,7 +389,9 @@ def speaker_from_subject(extraction: Extraction, document: str) -> list[str]:
 OWN_ATTRIBUTION = re.compile(
     rf"(?:^|(?<=[.!?])\s+|,\s+)(?P<who>[^.!?;:\"“”\n]{{1,120}}?)\s+(?:(?:has|have|had)\s+)?"
     rf"(?:(?:also|further|later)\s+)?(?P<verb>{REPORTING})"
-    r"(?:\s+(?:today|yesterday|tonight|on|in|at|during|late|early|last|this)\b[^.;:!?,\"“”]{0,40},)?"  # "announced today at X,"
+    # "announced today at the Manama Dialogue," (not "said at least 14 people were killed,")
+    r"(?:\s+(?:today|yesterday|tonight|(?:on|during|late|early|last|this)\s+[^.;:!?,\"“”]{1,40}?"
+    r"|(?:in|at)\s+(?:the\s+)?[A-Z][^.;:!?,\"“”]{0,40}?)(?:\s+(?:in|at)\s+(?:the\s+)?[A-Z][^.;:!?,\"“”]{0,40}?)?,)?"
     r"(?:\s+that)?\s+(?=\S)"
 )
 SENTENCE_END = re.compile(r"[.!?](?=\s+[A-Z\"“]|\s*$)")

@@ -76,6 +76,24 @@ def dedupe(extraction: Extraction) -> list[str]:
     return warnings
 
 
+def drop_contained(extraction: Extraction) -> list[str]:
+    """A claim whose words lie inside another claim's, by the same speaker, is a fragment of
+    that statement (a small model repeats pieces of one sentence as claims): it goes."""
+    spans = [(n, c.content.start, c.content.end, _speaker_key(c)) for n, c in enumerate(extraction.claims)
+             if c.content.start is not None and c.content.grounding == Grounding.exact]
+    inside = {  # inside a longer one, or the same words as an earlier one (trimming can make them so)
+        id(extraction.claims[n]) for n, s, e, who in spans
+        if any(m != n and who == w and os <= s and e <= oe and ((oe - os) > (e - s) or m < n)
+               for m, os, oe, w in spans)
+    }
+    if not inside:
+        return []
+    kept = [c for c in extraction.claims if id(c) not in inside]
+    gone = [c.id for c in extraction.claims if id(c) in inside]
+    extraction.claims = kept
+    return [f"claim(s) {', '.join(gone)} removed: words inside another claim of the same speaker"]
+
+
 @lru_cache(maxsize=1)  # one document's corrections and recoveries run back to back
 def quotations(document: str) -> tuple[tuple[int, int], ...]:
     """(start, end) of the words inside each pair of quotation marks."""

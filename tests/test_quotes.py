@@ -221,14 +221,17 @@ def test_indirect_words_that_hold_their_own_attribution_keep_what_was_said():
            "Iravani issued a warning in New York. Iravani stated that Iran would not hesitate to respond.\n"
            "Austin addressed the strikes on three facilities. He stated that these strikes were a direct response.\n"
            "As Antony Blinken announced today at the Manama Dialogue, the United States will provide $100 million.\n"
-           "Kestrian officials said artillery shelled Tesh on Friday. Dovan's ministry denied it shelled the village.")
+           "Kestrian officials said artillery shelled Tesh on Friday. Dovan's ministry denied it shelled the village.\n"
+           "Doctors at the hospital said at least 14 people had been killed, six of them civilians.")
     texts = [("the army, Colonel Ivo Reznik, said the explosion may have been caused by munitions", "Ivo Reznik"),
              ("Iravani issued a warning in New York. Iravani stated that Iran would not hesitate to respond.", "Iravani"),
              ("Austin addressed the strikes on three facilities. He stated that these strikes were a direct response",
               "Lloyd Austin"),
              ("As Antony Blinken announced today at the Manama Dialogue, the United States will provide $100 million",
               "Antony Blinken"),
-             ("artillery shelled Tesh on Friday. Dovan's ministry denied it shelled the village", "Kestrian officials")]
+             ("artillery shelled Tesh on Friday. Dovan's ministry denied it shelled the village", "Kestrian officials"),
+             ("Doctors at the hospital said at least 14 people had been killed, six of them civilians",
+              "Doctors at the hospital")]
     ex = Extraction(claims=[_claim(f"c{n}", t, doc, name=who, kind="indirect") for n, (t, who) in enumerate(texts)])
     warnings = trim_attribution(ex, doc)
     assert [(c.cue, c.content.text) for c in ex.claims] == [
@@ -237,9 +240,10 @@ def test_indirect_words_that_hold_their_own_attribution_keep_what_was_said():
         ("stated", "these strikes were a direct response"),
         ("announced", "the United States will provide $100 million"),
         ("said", texts[4][0]),  # "Dovan's ministry denied": another party's verb, left alone
+        ("said", "at least 14 people had been killed, six of them civilians"),  # "at least": not a place
     ]
     assert all(doc[c.content.start : c.content.end] == c.content.text for c in ex.claims)
-    assert len(warnings) == 4 and "after 'the army, Colonel Ivo Reznik, said'" in warnings[0]
+    assert len(warnings) == 5 and "after 'the army, Colonel Ivo Reznik, said'" in warnings[0]
 
 
 def test_speaker_from_splits_titles_ranks_and_descriptions():

@@ -6,7 +6,9 @@ from pathlib import Path
 
 from harness.grounding import ground_spans
 from harness.policy import apply_policy
-from harness.refine import dedupe, fix_speakers, join_adjacent, link_claims, quotations, settle_quotes
+from harness.refine import (
+    dedupe, drop_contained, fix_speakers, join_adjacent, link_claims, quotations, settle_quotes,
+)
 from schemas import Extraction
 
 ARTICLE = (Path(__file__).resolve().parents[1] / "evals/fixtures/seed-000-tower22/article.txt").read_text()
@@ -115,3 +117,16 @@ def test_part_of_a_quotation_widens_to_the_whole_quotation():
     assert len(extraction.claims) == 1 and "widened" in notes[0]
     content = extraction.claims[0].content
     assert content.text.startswith("We are not looking for war with Iran") and content.text.endswith("decision-making.")
+
+
+def test_fragments_inside_a_claim_of_the_same_speaker_go():
+    # usds-06's shape: the model repeated pieces of one sentence as further claims
+    whole = "approximately 166 instances of US troops in the Middle East being targeted since October"
+    extraction = grounded(claims=[
+        claim("c1", whole, name="US officials"), claim("c2", "US troops in the Middle East", name="US officials"),
+        claim("c3", whole, name="US officials"),  # the same words again (trimming can make them so)
+        claim("c4", "US troops in the Middle East", name="John Kirby"),  # another speaker's: kept
+    ])
+    warnings = drop_contained(extraction)
+    assert [c.id for c in extraction.claims] == ["c1", "c4"]
+    assert warnings == ["claim(s) c2, c3 removed: words inside another claim of the same speaker"]
