@@ -41,7 +41,7 @@ _TITLES = {
     "president", "secretary", "minister", "prime", "senator", "sen", "rep", "gov", "governor",
     "ambassador", "chairman", "the", "a", "an", "ayatollah", "sheikh", "king", "prince",
 }  # fmt: skip
-_ALIASES = {
+NAME_ALIASES = {
     "us": "united states", "u s": "united states", "usa": "united states", "america": "united states",
     "uk": "united kingdom", "u k": "united kingdom", "britain": "united kingdom",
     "isis": "isil", "is": "isil", "daesh": "isil", "da esh": "isil", "dae sh": "isil",
@@ -104,7 +104,7 @@ def norm_name(name: str | None) -> str:
     """``Maj Gen Pat Ryder`` -> ``pat ryder``; ``the U.S.`` -> ``united states``."""
     words = [w for w in _norm(name).split() if w not in _TITLES]
     joined = " ".join(words)
-    return _ALIASES.get(joined, joined)
+    return NAME_ALIASES.get(joined, joined)
 
 
 def role_tokens(*texts: str | None) -> set[str]:
@@ -125,6 +125,15 @@ def names_same(a: str | None, b: str | None) -> bool:
     return fuzz.ratio(na, nb) >= 90
 
 
+def _belongs(body: str, person: Speaker) -> bool:
+    """Whether ``person`` speaks for ``body``: it is their affiliation, or their role names it
+    ("Kataib Hezbollah" and its "Kataib Hezbollah Secretary-General")."""
+    if names_same(body, person.affiliation):
+        return True
+    name = norm_name(body)
+    return bool(name) and f" {name} " in f" {_norm(person.role)} "
+
+
 def speaker_relation(a: Speaker, b: Speaker) -> tuple[float, str]:
     """(similarity 0-1, relation): ``same``, ``vaguer`` (one has no name, or neither has and
     one description is the other's minus a qualifier: "US officials" / "officials"), ``differs``
@@ -132,7 +141,7 @@ def speaker_relation(a: Speaker, b: Speaker) -> tuple[float, str]:
     if a.name and b.name:
         if names_same(a.name, b.name):
             return 1.0, "same"
-        linked = names_same(a.name, b.affiliation) or names_same(b.name, a.affiliation)
+        linked = _belongs(a.name, b) or _belongs(b.name, a)
         return (0.6 if linked else 0.0), "differs"
     ra, rb = role_tokens(a.role, a.affiliation), role_tokens(b.role, b.affiliation)
     relation = "vaguer" if (a.name or b.name) else "unknown"

@@ -31,7 +31,8 @@ from .merge import merge_extractions
 from .policy import apply_policy
 from .prompting import Pass, PromptTemplate
 from .quotes import (
-    recover_according_to, recover_quotes, recover_reported, speaker_from_subject, trim_attribution,
+    recover_according_to, recover_quotes, recover_reported, speaker_from_subject, split_titled_names,
+    trim_attribution,
 )
 from .refine import (
     cut_at_paragraph, dedupe, drop_contained, fix_speakers, join_adjacent, link_claims, settle_quotes,
@@ -122,6 +123,7 @@ class Extractor:
         warnings += resolve_event_dates(merged.events, doc.published)
         warnings += dedupe(merged)
         warnings += fix_speakers(merged)
+        warnings += split_titled_names(merged)
         warnings += speaker_from_subject(merged, doc.text)  # before joining: speakers decide it
         warnings += join_adjacent(merged, doc.text)
         warnings += settle_quotes(merged, doc.text)

@@ -131,7 +131,10 @@ BEFORE_WHO = re.compile(r"[^,.;:!?\"“”«»]{1,100}$")
 #: (speaker <= 100, verb, <= 60 more); searching whole paragraphs cost 13% of a batch's CPU.
 BEFORE_WINDOW = 200
 # a name: the trailing run of capitalised words ("... spokesperson John Kirby")
-NAME_TAIL = re.compile(r"^(?P<role>.*?)\s*(?P<name>(?:[A-Z][\w'’.-]*\s+)*[A-Z][\w'’-]*)$")
+# a name at the end of a phrase: capitalised words, with Arabic and European particles
+# ("Abu Hussein al-Hamidawi", "Ursula von der Leyen")
+_NAME_WORD = r"(?:[A-Z][\w'’.-]*|(?:al|el|ad|as|bin|ibn|de|da|del|van|von|der|den|le|la)(?:-[A-Z][\w'’-]*)?)"
+NAME_TAIL = re.compile(rf"^(?P<role>.*?)\s*(?P<name>(?:{_NAME_WORD}\s+)*(?:[A-Z][\w'’-]*|(?:al|el)-[A-Z][\w'’-]*))$")
 
 
 @dataclass
@@ -175,25 +178,83 @@ def _attribution_before(window: str) -> _Attribution | None:
     return None
 
 
+#: what a "Secretary of ..." or "Minister for ..." is of: part of the title, not of the name
+DEPARTMENTS = {
+    "state", "defense", "defence", "foreign", "affairs", "home", "interior", "justice", "health",
+    "homeland", "security", "energy", "education", "finance", "treasury", "commerce", "labor",
+    "labour", "agriculture", "transportation", "transport", "veterans", "trade", "development",
+    "international", "environment", "the", "war",
+}
+
+
+#: the last word of a body's name, which a title word inside it ("General") does not split
+INSTITUTIONS = {
+    "hospital", "ministry", "office", "council", "agency", "department", "assembly", "committee",
+    "commission", "court", "army", "police", "government", "forces", "university", "institute",
+    "center", "centre", "organisation", "organization", "group", "front", "brigade", "brigades",
+    "party", "service", "services", "authority", "bank", "fund", "programme", "program", "news",
+}
+
+
+def _title_word(token: str) -> bool:
+    return any(TITLE_WORDS.fullmatch(part) for part in token.split("-"))  # "Secretary-General"
+
+
 def speaker_from(who: str, role: str | None = None) -> Speaker:
     """``Pentagon press secretary Maj Gen Pat Ryder`` -> name ``Pat Ryder``, role
-    ``Pentagon press secretary``; ``US officials`` -> role only."""
+    ``Pentagon press secretary``; ``Secretary of Defense Ash Carter`` -> name ``Ash Carter``;
+    ``US officials`` -> role only."""
     who = " ".join(who.split())
     m = NAME_TAIL.match(who)
     name, lead = (m.group("name"), m.group("role")) if m else (None, who)
+    connector = lead.split()[-1].lower() if name and lead.split() else ""
+    if connector in ("in", "at", "from", "near") or (
+            connector in ("of", "for") and not any(map(_title_word, lead.split()))):
+        return Speaker(role=who)  # "officials in Corvel", "Residents of Tarvos": a place, not a name
+    if connector in ("of", "for"):  # "Secretary of | Defense Ash Carter"
+        tokens = name.split()
+        if all(t.lower() in DEPARTMENTS or _title_word(t) for t in tokens):
+            return Speaker(name=who, role=role)  # "Ministry of Defence": a body's whole name
+        moved = 0
+        while moved < len(tokens) - 1 and tokens[moved].lower() in DEPARTMENTS:
+            moved += 1
+        lead, name = " ".join([lead, *tokens[:moved]]), " ".join(tokens[moved:])
     if name:
         tokens = name.split()
         # "Foreign Minister Sergei Lavrov": the title words belong to the role
-        cut = max((i + 1 for i, t in enumerate(tokens) if TITLE_WORDS.fullmatch(t)), default=0)
+        cut = max((i + 1 for i, t in enumerate(tokens) if _title_word(t)), default=0)
         while cut < len(tokens) - 1 and tokens[cut].lower().rstrip(".") in RANKS:
             cut += 1
-        if cut >= len(tokens):  # all title words: "the Foreign Ministry" is a body's name
-            cut = 0
+        if cut >= len(tokens) or tokens[-1].lower() in INSTITUTIONS:
+            cut = 0  # "the Foreign Ministry", "Dervan General Hospital": a body's name
         titles = " ".join(t for t in tokens[:cut] if t.lower().rstrip(".") not in RANKS)
         lead = " ".join(filter(None, [lead, titles]))
         name = " ".join(tokens[cut:])
     role = (role or "").strip() or lead.strip() or None
     return Speaker(name=name or None, role=role if role != name else None)
+
+
+def split_titled_names(extraction: Extraction) -> list[str]:
+    """A model's speaker name that carries a title ("US President Joe Biden", "Kataib Hezbollah
+    Secretary-General Abu Hussein al-Hamidawi", "Secretary of Defense Ash Carter") is split
+    into name and role, as the article's own attributions are: a comparison can then tell the
+    group from its officer, and the president from the country."""
+    warnings = []
+    for claim in extraction.claims:
+        speaker = claim.speaker
+        if not speaker.name or not any(map(_title_word, speaker.name.split())):
+            continue
+        split = speaker_from(speaker.name)
+        if not (split.name and split.role) or split.name == speaker.name:
+            continue
+        was = speaker.name
+        role_words = set(_speaker_words(speaker.role or ""))
+        speaker.name = split.name
+        if role_words <= set(_speaker_words(split.role)):  # "secretary-general" is in the title
+            speaker.role = split.role
+        warnings.append(f"claim {claim.id}: speaker {was!r} split into name {speaker.name!r} and "
+                        f"role {speaker.role!r}")
+    return warnings
 
 
 def _resolve(found: _Attribution, start: int, claims: list[Claim]) -> Speaker:

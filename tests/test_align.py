@@ -108,3 +108,6 @@ def test_speaker_titles_are_ignored_and_roles_used_when_names_are_missing():
     named = Speaker(name="Pat Ryder", role="Pentagon press secretary")
     assert speaker_similarity(Speaker(role="Pentagon press secretary"), named) == 1.0
     assert speaker_similarity(Speaker(name="John Kirby"), named) < 0.5
+    # one body's common names are one name (seed-002: "The US has suggested ..." is the United States')
+    assert speaker_similarity(Speaker(name="US"), Speaker(name="United States")) == 1.0
+    assert speaker_similarity(Speaker(name="Daesh"), Speaker(name="ISIL")) == 1.0

@@ -80,7 +80,16 @@ def test_speaker_variants_are_the_same_speaker(a, b):
 
 def test_different_people_are_not_the_same_speaker():
     assert not names_same("John Kirby", "Pat Ryder")
-    assert speaker_relation(Speaker(name="John Kirby"), Speaker(name="Pat Ryder"))[1] == "differs"
+    assert speaker_relation(Speaker(name="John Kirby"), Speaker(name="Pat Ryder")) == (0.0, "differs")
+
+
+def test_a_group_and_its_officer_differ_but_are_linked():
+    # the seed pair from the model's Results: Kataib Hezbollah's statement, and the same words
+    # given to its secretary-general (gold: speaker_differs)
+    group = Speaker(name="Kataib Hezbollah", role="the predominant Iran-backed militia in Iraq")
+    officer = Speaker(name="Abu Hussein al-Hamidawi", role="Kataib Hezbollah Secretary-General")
+    assert speaker_relation(group, officer) == (0.6, "differs")
+    assert speaker_relation(Speaker(name="Hamas"), officer) == (0.0, "differs")
 
 
 def test_role_only_speaker_aligns_when_content_matches_and_is_flagged_vaguer():

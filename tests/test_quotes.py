@@ -9,7 +9,7 @@ from __future__ import annotations
 from harness.evaluation.fixtures import FIXTURES_DIR, load_fixture
 from harness.quotes import (
     RECOVERED, recover_according_to, recover_quotes, recover_reported, speaker_from, speaker_from_subject,
-    trim_attribution,
+    split_titled_names, trim_attribution,
 )
 from harness.refine import cut_at_paragraph, fix_speakers
 from schemas import Claim, Extraction, Grounding, Span, Speaker
@@ -252,6 +252,34 @@ def test_speaker_from_splits_titles_ranks_and_descriptions():
     assert speaker_from("Foreign Minister Sergei Lavrov") == Speaker(name="Sergei Lavrov", role="Foreign Minister")
     assert speaker_from("US officials") == Speaker(role="US officials")
     assert speaker_from("Kataib Hezbollah") == Speaker(name="Kataib Hezbollah")
+    assert speaker_from("Secretary of Defense Ash Carter") == Speaker(name="Ash Carter", role="Secretary of Defense")
+    assert speaker_from("Minister for Foreign Affairs Penny Wong") == Speaker(
+        name="Penny Wong", role="Minister for Foreign Affairs")
+    assert speaker_from("Kataib Hezbollah Secretary-General Abu Hussein al-Hamidawi") == Speaker(
+        name="Abu Hussein al-Hamidawi", role="Kataib Hezbollah Secretary-General")
+    assert speaker_from("European Commission President Ursula von der Leyen").name == "Ursula von der Leyen"
+    # bodies and descriptions stay whole
+    assert speaker_from("Ministry of Defence") == Speaker(name="Ministry of Defence")
+    assert speaker_from("Dervan General Hospital") == Speaker(name="Dervan General Hospital")
+    assert speaker_from("officials in Corvel") == Speaker(role="officials in Corvel")
+    assert speaker_from("Residents of Tarvos") == Speaker(role="Residents of Tarvos")
+
+
+def test_a_model_s_name_with_a_title_is_split_into_name_and_role():
+    names = [("US President Joe Biden", "president"), ("Kataib Hezbollah Secretary-General Abu Hussein al-Hamidawi",
+             "secretary-general"), ("Secretary of Defense Ash Carter", None), ("Dervan General Hospital", None),
+             ("Pat Ryder", "Pentagon press secretary")]
+    ex = Extraction(claims=[Claim(id=f"c{n}", kind="indirect", cue="said", content=Span(text="x"),
+                                  speaker=Speaker(name=name, role=role)) for n, (name, role) in enumerate(names)])
+    warnings = split_titled_names(ex)
+    assert [c.speaker for c in ex.claims] == [
+        Speaker(name="Joe Biden", role="US President"),  # the model's role is in the title: the title
+        Speaker(name="Abu Hussein al-Hamidawi", role="Kataib Hezbollah Secretary-General"),
+        Speaker(name="Ash Carter", role="Secretary of Defense"),
+        Speaker(name="Dervan General Hospital"),  # a body's name: left whole
+        Speaker(name="Pat Ryder", role="Pentagon press secretary"),
+    ]
+    assert len(warnings) == 3 and "'US President Joe Biden' split into name 'Joe Biden'" in warnings[0]
 
 
 def test_seed_article_recovers_the_quotes_qwen_missed():

@@ -19,6 +19,8 @@ from scipy.optimize import linear_sum_assignment
 from schemas import Claim, Event, Span, Speaker
 from schemas.taxonomy import family
 
+from ..compare_match import NAME_ALIASES
+
 T = TypeVar("T")
 Pair = tuple[int | None, int | None, float]
 
@@ -84,10 +86,11 @@ def norm_text(text: str | None) -> str:
 
 
 def norm_name(name: str | None) -> str:
-    """A person or body name without titles: ``Maj Gen Pat Ryder`` -> ``pat ryder``."""
+    """A person or body name without titles: ``Maj Gen Pat Ryder`` -> ``pat ryder``; one body's
+    common names as one (``US`` -> ``united states``, the comparison's aliases)."""
     words = norm_text(name).split()
-    kept = [w for w in words if w not in _TITLES]
-    return " ".join(kept or words)
+    joined = " ".join([w for w in words if w not in _TITLES] or words)
+    return NAME_ALIASES.get(joined, joined)
 
 
 def passage_similarity(a: str | None, b: str | None) -> float:
