@@ -282,10 +282,22 @@ def claim_text_similarity(a: Claim, b: Claim) -> float:
     return max(content, summary)
 
 
+def _share_a_word(a: str | None, b: str | None) -> bool:
+    """Whether two texts have a content word in common, by its first eight letters
+    ("responsible" / "responsibility", not "response"): below ``CLAIM_MIN_TEXT`` a
+    character-level score is noise (two unrelated statements of one speaker reach 50 on shared
+    letters alone)."""
+    stems = lambda text: {w[:8] for w in _words(text).split() if len(w) > 2}  # noqa: E731
+    return bool(stems(a) & stems(b))
+
+
 def claim_similarity(a: Claim, b: Claim, same_event: bool | None = None) -> float:
     """Content/summary text, speaker, and whether the claims point at the same event group."""
     text = claim_text_similarity(a, b)
     if text < (CLAIM_MIN_TEXT_SAME_SPEAKER if _same_speaker(a.speaker, b.speaker) else CLAIM_MIN_TEXT):
+        return 0.0
+    if text < CLAIM_MIN_TEXT and not (_share_a_word(a.content.text, b.content.text)
+                                      or _share_a_word(a.summary, b.summary)):
         return 0.0
     speaker, _ = speaker_relation(a.speaker, b.speaker)
     link = None if same_event is None else float(same_event)

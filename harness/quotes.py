@@ -118,7 +118,7 @@ OWN_SUBJECT = re.compile(
     r"(?:(?P<lead>[A-Z][^,.;:!?\"“”\n]{0,60}+),\s+)?"  # "In a previous statement, it refuted ..."
     rf"(?P<who>(?:{_SUBJECT_WORD}\s+){{0,5}}?{_SUBJECT_WORD})\s+"
     r"(?:(?:has|have|had)\s+)?(?:(?:also|further|later|previously|again|earlier|specifically)\s+)?"
-    rf"(?:(?P<verb>{REPORTING})\b(?:(?:\s+(?:on|in|at|during|late|early|last|this)\b[^.;:!?,\"“”]{{0,30}}?)?"
+    rf"(?:(?P<verb>{REPORTING})\b(?:(?:\s+(?:on|in|at|during|late|early|last|this)\b[^.;:!?,\"“”]{{0,40}}?)?"
     rf",?\s+that\b)?\s*|(?P<blame>{BLAMING})\b)"  # "said[ on Monday] that"
 )
 # attribution before the opening mark, ending in a comma or colon: a verb, then at most 60
@@ -384,6 +384,40 @@ def _looks_back_to(before: Claim | None, claim: Claim, words: list[str], documen
     return not (head and re.search(rf"\b{re.escape(head)}\b", document[: claim.content.start], re.I))
 
 
+# a second statement by the same subject, with its own verb: "holds Iran responsible for ...
+# and has specifically implicated Kataib Hezbollah in ..." ("said X and that Y" is one claim)
+COORDINATED = re.compile(
+    r",?\s+and\s+(?:(?:has|have|had)\s+)?(?:(?:also|further|specifically|later)\s+)?"
+    rf"(?P<verb>blamed|accused|implicated|attributed|suggested|{REPORTING})\s+(?:that\s+)?"
+)
+
+
+def _split_coordinated(claim: Claim, extraction: Extraction, document: str) -> list[str]:
+    """``claim``'s words hold a second statement of its speaker's, with its own verb: that
+    statement becomes a claim of its own (the labelling guidelines' one claim per statement)."""
+    content = claim.content
+    text = document[content.start : content.end]
+    m = COORDINATED.search(text)
+    if not m or _words(text[: m.start()]) < MIN_WORDS or _words(text[m.end() :]) < MIN_WORDS:
+        return []
+    first_end, second_start = content.start + m.start(), content.start + m.end()
+    stop = SENTENCE_END.search(text, m.end())  # the second statement ends with its sentence
+    second_end = content.start + stop.start() if stop else content.end
+    claim.content = Span(text=document[content.start : first_end], start=content.start, end=first_end,
+                         grounding=Grounding.exact)
+    ids = {c.id for c in extraction.claims}
+    n = len(ids) + 1
+    while f"c{n}" in ids:
+        n += 1
+    second = claim.model_copy(deep=True, update={
+        "id": f"c{n}", "cue": m.group("verb").lower(),
+        "content": Span(text=document[second_start:second_end], start=second_start, end=second_end,
+                        grounding=Grounding.exact),
+    })
+    extraction.claims.append(second)
+    return [f"claim {claim.id}: a second statement ({m.group('verb')!r} ...) is claim {second.id}"]
+
+
 def speaker_from_subject(extraction: Extraction, document: str) -> list[str]:
     """A claim whose words open a sentence with their own subject and a reporting or blaming
     verb ("The United States holds Iran responsible ...", "A police spokesman said ...") is that
@@ -413,22 +447,32 @@ def speaker_from_subject(extraction: Extraction, document: str) -> list[str]:
         if not words or words[-1].lower() in STATEMENTS:
             continue
         if words[0].lower() in PRONOUNS:
-            if not _looks_back_to(before, claim, words, document):
+            if words[0].lower() not in THIRD_PERSON or len(words) > 1:
                 continue
-            subject = before.speaker.model_copy()
+            # the claim before's speaker when the model's is not yet in the article; else the
+            # model's own ("It warned that ..." after "The HLM said ...": what it warned)
+            back = _looks_back_to(before, claim, words, document)
+            subject = (before if back and before else claim).speaker.model_copy()
         else:
             # "Police said", "A police spokesman said": a description, not a name
             generic = not any(w[:1].isupper() for w in words) or (len(words) == 1 and TITLE_WORDS.fullmatch(words[0]))
             subject = Speaker(role=" ".join(who)) if generic else speaker_from(" ".join(words))
         cue = m.group("verb") or m.group("blame").split()[0]  # "acknowledged", "holds"
-        said = document[m.end() : content.end]
-        cut = bool(m.group("verb")) and _words(said) >= MIN_WORDS  # "Police said 23 people ...": what they said
+        # what was said: after "said (that)"; after a blaming verb, its object ("Iran responsible
+        # for ...", "Kataib Hezbollah in the recent drone attack"), as the guidelines have it
+        said_from = m.end() if m.group("verb") else m.start("blame") + len(m.group("blame").split()[0])
+        while said_from < content.end and document[said_from].isspace():
+            said_from += 1
+        said = document[said_from : content.end]
+        cut = _words(said) >= MIN_WORDS  # "Police said 23 people ...": what they said
+        opening = document[m.start("who") : said_from].strip()
         if _head_word(claim.speaker) in _party_words(subject):  # "Okoro" / "Daniel Okoro": the same
             # ("The US" / "US President Joe Biden" is not: the country, not its president)
             if cut:
                 claim.cue = cue
-                claim.content = Span(text=said, start=m.end(), end=content.end, grounding=Grounding.exact)
-                warnings.append(f"claim {claim.id}: content starts after {m.group(0).strip()!r}: what was said")
+                claim.content = Span(text=said, start=said_from, end=content.end, grounding=Grounding.exact)
+                warnings.append(f"claim {claim.id}: content starts after {opening!r}: what was said")
+                warnings += _split_coordinated(claim, extraction, document)
             continue
         was = claim.speaker.name or claim.speaker.role
         claim.speaker, claim.cue = subject, cue
@@ -437,11 +481,13 @@ def speaker_from_subject(extraction: Extraction, document: str) -> list[str]:
             said_by = f"{subject.name or subject.role!r} (claim {before.id}'s speaker, {said_by} after it)"
         note = f"claim {claim.id}: speaker {was!r} replaced by {said_by}, the subject of its own words"
         if cut:
-            claim.content = Span(text=said, start=m.end(), end=content.end, grounding=Grounding.exact)
-            note += f", and its content starts after {m.group(0).strip()!r}"
+            claim.content = Span(text=said, start=said_from, end=content.end, grounding=Grounding.exact)
+            note += f", and its content starts after {opening!r}"
         else:
-            note += f" ({m.group(0).strip()!r})"
+            note += f" ({opening!r})"
         warnings.append(note)
+        if cut:
+            warnings += _split_coordinated(claim, extraction, document)
     return warnings
 
 

@@ -155,6 +155,15 @@ def test_same_speaker_with_unrelated_statements_is_not_aligned():
     one = Result(doc_id="x", claims=[_claim("c1", "Pat Ryder", None, "There will be repercussions")])
     two = Result(doc_id="y", claims=[_claim("k1", "Pat Ryder", None, "We have seen those reports about the militia")])
     assert all(len(g.members) == 1 for g in compare([one, two]).claim_groups)
+    # the seed pair's model Results: two US statements with no word in common score 50 on shared
+    # letters ("responsible", "response"); the one that shares "responsibility" is the partner
+    us = Result(doc_id="a", claims=[_claim("c1", "United States", None, "Iran responsible for supporting and arming these groups")])
+    other = Result(doc_id="b", claims=[
+        _claim("k1", "US", None, "the possibility of a military response that could occur in multiple stages"),
+        _claim("k2", "US", None, "responsibility to Iranian-backed groups and is still in the process of "
+                             "determining whether Kataib Hezbollah was involved")])
+    [pair] = [g for g in compare([us, other]).claim_groups if len(g.members) == 2]
+    assert [m.id for m in pair.members] == ["c1", "k2"]
 
 
 def test_a_result_compared_with_itself_has_no_discrepancy(seed):

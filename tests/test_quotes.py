@@ -134,29 +134,37 @@ def test_a_claim_whose_words_open_with_their_own_subject_is_that_subject_s():
                             _claim("c4", "Okoro said the group would respect the truce", doc,
                                    name="Daniel Okoro", role="rebel spokesman", kind="indirect")])
     warnings = speaker_from_subject(ex, doc)
-    c1, c2, c3, c4 = ex.claims
-    assert c1.speaker == Speaker(name="United States") and c1.content.text == blame  # blame: the verb stays
-    assert (c1.cue, c2.cue, c3.cue) == ("holds", "said", "suggested")  # the subject's own verb
+    c1, c2, c3, c4, c5 = ex.claims
+    assert c1.speaker == Speaker(name="United States")
+    # a blaming verb gives its object; "... and has specifically implicated ..." is a second statement
+    assert (c1.cue, c1.content.text) == ("holds", "Iran responsible for supporting and arming these groups")
+    assert (c5.id, c5.speaker, c5.cue, c5.content.text) == (
+        "c5", Speaker(name="United States"), "implicated",
+        "Kataib Hezbollah in the recent drone attack that claimed American lives")
+    assert (c2.cue, c3.cue) == ("said", "suggested")  # the subject's own verb
     assert c2.speaker == Speaker(role="A police spokesman")
     assert c2.content.text == "officers had acted to protect the palace"  # what was said
-    assert doc[c2.content.start : c2.content.end] == c2.content.text
     assert c3.speaker == Speaker(name="US")  # the country, not its president: "US" is not his name
+    assert c3.content.text == "a military response that could occur in stages"
     assert c4.speaker == Speaker(name="Daniel Okoro", role="rebel spokesman")  # the same man: kept
     assert (c4.cue, c4.content.text) == ("said", "the group would respect the truce")  # what he said
-    assert len(warnings) == 4 and "'Kataib Hezbollah' replaced by 'The United States'" in warnings[0]
-    assert warnings[3] == "claim c4: content starts after 'Okoro said': what was said"
+    assert all(doc[c.content.start : c.content.end] == c.content.text for c in ex.claims)
+    assert len(warnings) == 5 and "'Kataib Hezbollah' replaced by 'The United States'" in warnings[0]
+    assert warnings[1] == "claim c1: a second statement ('implicated' ...) is claim c5"
+    assert warnings[4] == "claim c4: content starts after 'Okoro said': what was said"
 
 
 def test_subjects_that_are_not_the_speaker_are_left_alone():
     doc = ('Colonel Ames said: "The army blamed the rebels for everything, as usual."\n'  # a quotation
-           "He said the talks had failed.\n"  # a pronoun
+           "He said the talks had failed.\n"  # a pronoun: the model's speaker, named before
            "The statement said the convoy was attacked.\n"  # a statement speaks for its author
            "Dabiq held little military value, the ministry said.")  # "held", not "held ... responsible"
     texts = ["The army blamed the rebels for everything, as usual.", "He said the talks had failed",
              "The statement said the convoy was attacked", "Dabiq held little military value"]
     ex = Extraction(claims=[_claim(f"c{n}", t, doc, name="Colonel Ames") for n, t in enumerate(texts)])
-    assert speaker_from_subject(ex, doc) == []
+    assert speaker_from_subject(ex, doc) == ["claim c1: content starts after 'He said': what was said"]
     assert all(c.speaker == Speaker(name="Colonel Ames") for c in ex.claims)
+    assert [c.content.text for c in ex.claims] == [texts[0], "the talks had failed", *texts[2:]]
 
 
 def test_a_pronoun_subject_looks_back_to_the_claim_before():
@@ -179,7 +187,8 @@ def test_a_pronoun_subject_looks_back_to_the_claim_before():
     assert c2.cue == "refuted"
     assert doc[c2.content.start : c2.content.end] == c2.content.text
     assert c4.speaker == Speaker(name="Abu Hussein al-Hamidawi")  # named before "he": kept
-    assert len(warnings) == 1 and "'Iran' (claim c1's speaker, 'it' after it)" in warnings[0]
+    assert (c4.cue, c4.content.text) == ("denied", "the group had been paid to stop them")  # what he denied
+    assert len(warnings) == 2 and "'Iran' (claim c1's speaker, 'it' after it)" in warnings[0]
 
 
 def test_a_pronoun_does_not_look_back_across_paragraphs_nor_stand_for_we():
@@ -189,8 +198,9 @@ def test_a_pronoun_does_not_look_back_across_paragraphs_nor_stand_for_we():
         _claim("c1", "it would respond to any aggression", doc, name="Iran", kind="indirect"),
         _claim("c2", "It denied any role in the attack on the base", doc, name="Unnamed Minister", kind="indirect"),
         _claim("c3", "We said the talks had failed badly", doc, name="Unnamed Minister", kind="indirect")])
-    assert speaker_from_subject(ex, doc) == []
+    assert speaker_from_subject(ex, doc) == ["claim c2: content starts after 'It denied': what was said"]
     assert [c.speaker.name for c in ex.claims] == ["Iran", "Unnamed Minister", "Unnamed Minister"]
+    assert ex.claims[2].content.text == "We said the talks had failed badly"  # "we": not a third party
 
 
 def test_a_sentence_starts_after_a_wire_dateline():
