@@ -29,3 +29,20 @@ def test_pairs_align_and_find_discrepancies(scores):
         assert a is None or a >= MIN_ALIGNMENT_F1, rows[-1]
         assert d is None or d >= MIN_DISCREPANCY_F1, rows[-1]
     print("\n".join(rows))
+
+
+def test_the_seed_pair_from_the_default_model_s_recorded_results(eval_run):
+    """Issue #6's bar, from the embedded model's replayed Results (not the gold): the reworded
+    Ryder quotation, the attack count made vague, and a speaker made vaguer."""
+    from harness.compare import compare
+    from harness.evaluation.fixtures import FIXTURES_DIR, load_fixture
+
+    ids = ["seed-000-tower22", "seed-002-tower22-rewrite"]
+    if eval_run.model != "qwen2.5-coder-1.5b" or not all(i in eval_run.results for i in ids):
+        pytest.skip(f"the bar is set on qwen2.5-coder-1.5b's Results; this run replays {eval_run.model}")
+    texts = {i: load_fixture(FIXTURES_DIR / i).text for i in ids}
+    report = compare([eval_run.results[i] for i in ids], texts)
+    found = {(d.kind, d.message) for d in report.discrepancies}
+    assert any(k == "quote_wording" and "Pat Ryder" in m for k, m in found), found
+    assert ("figure_differs", "figures differ: 'approximately 166' vs 'a significant number of'") in found
+    assert ("speaker_vaguer", "named as 'United States' in one report, only 'Pentagon spokeswoman' in the other") in found

@@ -31,7 +31,7 @@ from .errors import HarnessError, InputError
 from .grounding import locate
 
 from .compare_match import (
-    CLAIM_THRESHOLD, DiscrepancyKind, EVENT_THRESHOLD, ItemKind, _BLAME, _NUMBER_WORDS, _VAGUE, _norm, claim_similarity, date_relation, event_similarity, figures, norm_name, role_tokens, speaker_relation, word_diff,
+    CLAIM_THRESHOLD, DiscrepancyKind, EVENT_THRESHOLD, ItemKind, _BLAME, _NUMBER_WORDS, _VAGUE, _norm, claim_similarity, date_relation, event_similarity, figures, norm_name, resolve_group_reference, role_tokens, speaker_relation, word_diff,
 )
 
 
@@ -319,11 +319,18 @@ def compare(results: Sequence[Result], texts: Mapping[str, str] | None = None) -
     ev_groups = _group([(r.doc_id, r.events) for r in results], event_similarity, EVENT_THRESHOLD)
     group_of = {(d, e.id): n for n, (members, _) in enumerate(ev_groups) for d, e in members}
 
+    # claims as compared: a group named by description ("the militant group") gets its name
+    resolved = {
+        (r.doc_id, c.id): c.model_copy(update={"content": c.content.model_copy(
+            update={"text": resolve_group_reference(c, r, texts.get(r.doc_id))})})
+        for r in results for c in r.claims
+    }
+
     def claim_sim(pair_a: tuple[str, Claim], b_item: tuple[str, Claim]) -> float:
         (da, a), (db, b) = pair_a, b_item
         ga = {group_of.get((da, i)) for i in a.event_ids} - {None}
         gb = {group_of.get((db, i)) for i in b.event_ids} - {None}
-        return claim_similarity(a, b, bool(ga & gb) if ga and gb else None)
+        return claim_similarity(resolved[da, a.id], resolved[db, b.id], bool(ga & gb) if ga and gb else None)
 
     cl_docs = [(r.doc_id, [(r.doc_id, c) for c in r.claims]) for r in results]
     raw_claims = _group(cl_docs, lambda x, y: claim_sim(x, y), CLAIM_THRESHOLD)

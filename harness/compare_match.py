@@ -12,7 +12,7 @@ from typing import Literal
 
 from rapidfuzz import fuzz, utils
 
-from schemas import Claim, Event, Location, Speaker
+from schemas import Claim, Event, Location, Result, Speaker
 from schemas.taxonomy import family
 
 #: Items whose similarity (0-1) to a group is below these stay in separate groups.
@@ -266,6 +266,28 @@ def _same_speaker(a: Speaker, b: Speaker) -> bool:
         return na == nb and len(na.split()) >= 2
     ra, rb = role_tokens(a.role), role_tokens(b.role)
     return bool(ra and rb) and (ra <= rb or rb <= ra)
+
+
+#: a definite description of a group ("the militant group", "the militia"), which a rewording
+#: uses for a name the other report gives
+GROUP_REF = re.compile(r"\bthe\s+(?:[a-z][\w-]*\s+){0,2}?(?:group|militia|faction|movement|organi[sz]ation)\b", re.I)
+GROUP_KINDS = {"rebel_group", "political_militia", "identity_militia", "organisation"}
+
+
+def resolve_group_reference(claim: Claim, result: Result, text: str | None) -> str:
+    """``claim``'s words with "the militant group" followed by the group it stands for: of the
+    armed groups and organisations among ``result``'s event actors, the one last named in
+    ``text`` before the claim ("... whether Kataib Hezbollah was involved. ... it displayed
+    similarities to the activities of the militant group (Kataib Hezbollah)"). The words alone
+    when there is no such description, no text, or no group named before."""
+    words, start = claim.content.text, claim.content.start
+    m = GROUP_REF.search(words)
+    if not m or not text or start is None:
+        return words
+    names = {a.name for e in result.events for a in e.actors if a.kind in GROUP_KINDS}
+    placed = [(text.rfind(name, 0, start), name) for name in names]
+    at, name = max(placed, default=(-1, ""))
+    return words if at < 0 else f"{words[: m.end()]} ({name}){words[m.end() :]}"
 
 
 def claim_text_similarity(a: Claim, b: Claim) -> float:

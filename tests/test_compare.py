@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from harness.compare import ComparisonReport, compare, compare_main, load_results
-from harness.compare_match import event_similarity, figures, names_same, speaker_relation
+from harness.compare_match import event_similarity, figures, names_same, resolve_group_reference, speaker_relation
 from harness.compare_html import render_comparison
 from harness.errors import InputError
 from harness.evaluation.compare_scoring import PAIRS_DIR, iter_pairs, load_pair
@@ -252,3 +252,22 @@ def test_compare_main_reads_jsonl_with_text_and_rejects_bad_input(tmp_path: Path
     (tmp_path / "bad.json").write_text('{"doc_id": "x", "events": [{"id": 1}]}')
     assert compare_main([tmp_path / "bad.json", tmp_path / "both.jsonl"]) == 2
     assert compare_main([tmp_path / "missing.json"]) == 2
+
+
+def test_a_group_named_by_description_is_read_as_its_name():
+    # seed-002's sentence: "the militant group" is Kataib Hezbollah, named just before
+    text = ("Kataib Hezbollah and Hamas were mentioned. The US is still determining whether Kataib "
+            "Hezbollah was involved.\n\nA Pentagon spokeswoman acknowledged that it displayed "
+            "similarities to the activities of the militant group. Hamas said nothing.")
+    words = "it displayed similarities to the activities of the militant group"
+    start = text.index(words)
+    claim = Claim(id="c1", kind="indirect", cue="acknowledged", speaker=Speaker(role="Pentagon spokeswoman"),
+                  content=Span(text=words, start=start, end=start + len(words), grounding="exact"))
+    actors = [{"name": "Hamas", "kind": "rebel_group"}, {"name": "Kataib Hezbollah", "kind": "rebel_group"},
+              {"name": "US", "kind": "state_forces"}]
+    result = Result(doc_id="b", events=[Event(id="e1", type="explosion.air_drone_strike", summary="x", actors=actors)],
+                    claims=[claim])
+    assert resolve_group_reference(claim, result, text) == words + " (Kataib Hezbollah)"
+    assert resolve_group_reference(claim, result, None) == words  # no article: the words alone
+    plain = claim.model_copy(update={"content": Span(text="the talks failed")})
+    assert resolve_group_reference(plain, result, text) == "the talks failed"
