@@ -278,13 +278,18 @@ def _statement_like(text: str, after: str) -> bool:
     return bool(re.search(r"[,.!?]\s*$", text) or re.match(r"\s*[,.!?]", after))
 
 
-def _add(extraction: Extraction, ids: set[str], speaker: Speaker, cue: str, kind: str,
-         start: int, end: int, document: str) -> Claim:
+def _next_id(ids: set[str]) -> str:
+    """The first ``cN`` not taken, counting from the number of claims."""
     n = len(ids) + 1
     while f"c{n}" in ids:
         n += 1
+    return f"c{n}"
+
+
+def _add(extraction: Extraction, ids: set[str], speaker: Speaker, cue: str, kind: str,
+         start: int, end: int, document: str) -> Claim:
     claim = Claim(
-        id=f"c{n}", kind=kind, speaker=speaker, cue=cue.lower(),
+        id=_next_id(ids), kind=kind, speaker=speaker, cue=cue.lower(),
         content=Span(text=document[start:end], start=start, end=end, grounding=Grounding.exact),
         flags=[RECOVERED],
     )
@@ -405,12 +410,8 @@ def _split_coordinated(claim: Claim, extraction: Extraction, document: str) -> l
     second_end = content.start + stop.start() if stop else content.end
     claim.content = Span(text=document[content.start : first_end], start=content.start, end=first_end,
                          grounding=Grounding.exact)
-    ids = {c.id for c in extraction.claims}
-    n = len(ids) + 1
-    while f"c{n}" in ids:
-        n += 1
     second = claim.model_copy(deep=True, update={
-        "id": f"c{n}", "cue": m.group("verb").lower(),
+        "id": _next_id({c.id for c in extraction.claims}), "cue": m.group("verb").lower(),
         "content": Span(text=document[second_start:second_end], start=second_start, end=second_end,
                         grounding=Grounding.exact),
     })
