@@ -24,6 +24,7 @@ from .config import Settings
 from .dates import resolve_event_dates
 from .documents import Document, InputFailure, Item
 from .endpoint import CallStats, Endpoint
+from .event_checks import check_responsibility, retype_events
 from .errors import EndpointError, HarnessError, LocalServerError
 from .furniture import find_furniture, without
 from .grounding import count_grounding, ground_spans
@@ -122,6 +123,8 @@ class Extractor:
         warnings += merge_warnings
         warnings += resolve_event_dates(merged.events, doc.published)
         warnings += dedupe(merged)
+        warnings += retype_events(merged)
+        warnings += check_responsibility(merged, doc.text)
         warnings += fix_speakers(merged)
         warnings += split_titled_names(merged)
         warnings += speaker_from_subject(merged, doc.text)  # before joining: speakers decide it

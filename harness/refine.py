@@ -59,17 +59,26 @@ def dedupe(extraction: Extraction) -> list[str]:
     if len(claims) < len(extraction.claims):
         warnings.append(f"{len(extraction.claims) - len(claims)} repeated claim(s) removed")
     seen_events: set = set()
-    events = []
+    stories: set = set()
+    events, retyped = [], []
     for event in extraction.events:
-        key = (event.type, _key(event.trigger), tuple(_key(s) for s in event.evidence),
-               " ".join(event.summary.lower().split()))
+        story = (tuple(_key(s) for s in event.evidence), " ".join(event.summary.lower().split()))
+        key = (event.type, _key(event.trigger), story)
         if key in seen_events:
             continue
+        if story in stories:  # the model went on through the type list: one event, typed once
+            retyped.append(event.type)
+            continue
         seen_events.add(key)
+        stories.add(story)
         events.append(event)
+    if repeats := len(extraction.events) - len(events) - len(retyped):
+        warnings.append(f"{repeats} repeated event(s) removed")
+    if retyped:
+        warnings.append(f"{len(retyped)} event(s) repeating an earlier event's summary and evidence "
+                        f"under another type removed ({', '.join(retyped)})")
     removed = {e.id for e in extraction.events} - {e.id for e in events}
     if removed:
-        warnings.append(f"{len(extraction.events) - len(events)} repeated event(s) removed")
         for claim in claims:
             claim.event_ids = [i for i in claim.event_ids if i not in removed]
     extraction.claims, extraction.events = claims, events

@@ -154,6 +154,7 @@ class Responsibility(Strict):
     actor: str = Field(min_length=1, description="Who is said to be responsible.")
     attributed_by: str | None = Field(None, description="Who says so (the actor itself if a claim).")
     certainty: Certainty = "accused"
+    evidence: Span | None = computed(description="The article's sentence that says so.")
 
 
 class Event(Strict):

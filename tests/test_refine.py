@@ -130,3 +130,24 @@ def test_fragments_inside_a_claim_of_the_same_speaker_go():
     warnings = drop_contained(extraction)
     assert [c.id for c in extraction.claims] == ["c1", "c4"]
     assert warnings == ["claim(s) c2, c3 removed: words inside another claim of the same speaker"]
+
+
+def test_an_event_repeated_under_other_types_is_kept_once_under_the_first():
+    """Recorded: Qwen2.5-Coder-1.5B gave ukgov-04's one event six times, with the same summary and
+    evidence, going through the ``strategic.*`` types in order."""
+    text = (Path(__file__).resolve().parents[1] / "evals/fixtures/ukgov-04-eu-syria-sanctions/article.txt").read_text()
+    headline = "Foreign Secretary welcomes new Syria sanctions listings"
+    event = {"summary": "The UK welcomes new EU Syria sanctions listings.", "trigger": headline,
+             "evidence": [headline]}
+    types = ["strategic.agreement", "strategic.arrests", "strategic.change_to_group_activity"]
+    extraction = Extraction.model_validate({
+        "events": [{**event, "id": f"e{n}", "type": t} for n, t in enumerate(types, 1)]
+        + [{**event, "id": "e4", "type": "politics.sanctions", "summary": "Another event, same words."}],
+        "claims": [{**claim("c1", "13 new EU sanctions listings", name="Philip Hammond"), "event_ids": ["e1", "e2"]}],
+    })
+    ground_spans(extraction, text)
+    warnings = dedupe(extraction)
+    assert [(e.id, e.type.value) for e in extraction.events] == [("e1", "strategic.agreement"), ("e4", "politics.sanctions")]
+    assert extraction.claims[0].event_ids == ["e1"]
+    assert warnings == ["2 event(s) repeating an earlier event's summary and evidence under another type removed "
+                        "(strategic.arrests, strategic.change_to_group_activity)"]

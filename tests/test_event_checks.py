@@ -1,0 +1,95 @@
+"""Events checked against the article: the type against its trigger, responsibility against a sentence that states it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.event_checks import RESPONSIBILITY, check_responsibility, named_types, retype_events
+from schemas import Extraction
+from schemas.taxonomy import EventType
+
+
+def events(*pairs) -> Extraction:
+    return Extraction.model_validate({"events": [
+        {"id": f"e{n}", "type": t, "summary": "s", "trigger": trigger} for n, (t, trigger) in enumerate(pairs, 1)
+    ]})
+
+
+@pytest.mark.parametrize(("trigger", "expected"), [
+    ("car bomb exploded", EventType.explosion_remote_explosive),
+    ("a roadside bomb struck an army supply convoy", EventType.explosion_remote_explosive),
+    ("Dovanese artillery had shelled the village", EventType.explosion_shelling_artillery_missile),
+    ("rocket attack", EventType.explosion_shelling_artillery_missile),
+    ("a suicide car bomb", EventType.explosion_suicide_bomb),  # the most specific word wins
+    ("the US Drone strike", EventType.explosion_air_drone_strike),
+    ("new Syria sanctions listings", EventType.politics_sanctions),
+    ("police arrested four men", EventType.strategic_arrests),
+])
+def test_a_trigger_naming_its_kind_retypes_the_event(trigger, expected):
+    extraction = events(("strategic.agreement", trigger))
+    warnings = retype_events(extraction)
+    assert extraction.events[0].type == expected
+    assert warnings == [f"event e1: type strategic.agreement changed to {expected.value}: its trigger says {trigger!r}"]
+
+
+def test_a_type_among_those_the_trigger_names_or_a_trigger_naming_none_stays():
+    extraction = events(
+        ("explosion.remote_explosive_landmine_ied", "a suicide car bomb"),  # both readings fit
+        ("violence_against_civilians.attack", "Da'esh claimed dual attacks"),  # "attacks": no kind
+        ("battle.armed_clash", "bombing"),  # air raid or planted bomb: the word does not say
+    )
+    assert retype_events(extraction) == []
+    assert [e.type.value for e in extraction.events] == [
+        "explosion.remote_explosive_landmine_ied", "violence_against_civilians.attack", "battle.armed_clash"]
+
+
+def test_words_are_matched_whole_and_in_any_case():
+    assert named_types("SHELLING of the town") == [EventType.explosion_shelling_artillery_missile]
+    assert named_types("a reshelved plan; the missileer") == []
+    assert named_types("an election rally") == [EventType.politics_election]
+
+
+DENIAL = (Path(__file__).resolve().parents[1] / "evals/fixtures/syn-denial/article.txt").read_text()  # synthetic
+
+
+def strike(*responsible, actors=()) -> Extraction:
+    return Extraction.model_validate({"events": [{
+        "id": "e1", "type": "explosion.air_drone_strike", "summary": "A drone strike killed seven in Malik.",
+        "actors": [{"name": n, "role": r} for n, r in actors],
+        "responsibility": [{"actor": a} for a in responsible],
+    }]})
+
+
+def test_responsibility_a_sentence_states_is_kept_and_points_to_that_sentence():
+    extraction = strike("Dovanese army", "Dovan’s defence ministry")  # the apostrophe as the model wrote it
+    assert check_responsibility(extraction, DENIAL) == []
+    kept = extraction.events[0].responsibility
+    sentence = ("Dovan's defence ministry on Sunday denied that its forces carried out a "
+                "drone strike that killed seven people at a market in the Kestrian border town of Malik, after "
+                "Kestria's government accused the Dovanese army of the attack.")
+    for entry in kept:
+        assert entry.evidence.grounding == "exact" and DENIAL[entry.evidence.start:entry.evidence.end] == entry.evidence.text
+    assert [e.evidence.text for e in kept] == [sentence, sentence]  # the dateline is not the sentence's
+
+
+def test_responsibility_no_sentence_states_or_given_to_the_victim_is_removed():
+    extraction = strike("Kestria's health ministry", "civilians", "Dovanese army",
+                        actors=[("civilians", "victim"), ("Dovanese army", "perpetrator")])
+    warnings = check_responsibility(extraction, DENIAL)
+    assert [e.actor for e in extraction.events[0].responsibility] == ["Dovanese army"]
+    assert warnings == [
+        "event e1: responsibility of \"Kestria's health ministry\" removed: no sentence of the article names it "
+        "with words of responsibility",
+        "event e1: responsibility of 'civilians' removed: it is the event's target or victim",
+    ]
+
+
+def test_words_of_responsibility():
+    for sentence in ("Dae’sh claimed dual attacks in Baghdad.", "No group has claimed responsibility.",
+                     "Officials believe the militia was behind the blast.", "Kestria accused Dovan.",
+                     "The US implicated Kataib Hezbollah.", "Dovan denied it."):
+        assert RESPONSIBILITY.search(sentence), sentence
+    for sentence in ("Armed men stood behind him.", "The army carried out the strike.", "He claimed his seat."):
+        assert not RESPONSIBILITY.search(sentence), sentence
