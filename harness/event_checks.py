@@ -9,6 +9,11 @@ types those words name, the type becomes the first of them, in the order of ``CU
 specific first: a suicide car bomb is a suicide bomb). A trigger without such a word, or one
 whose words agree with the model, is left alone.
 
+``fix_actors``: an actor is who acted or was acted on, never the weapon. A name that ends in a
+weapon or the attack itself ("car bomb", "US drone strike", "drone") loses those words: what is
+left that is a name ("US") stays, with its role; nothing or a plain word ("car") leaves nothing.
+An actor given twice with one role is kept once.
+
 ``check_responsibility``: an event's ``responsibility`` says who is *said* to be responsible (a
 claim, an accusation, a suspicion, a denial); the labelling guidelines leave it empty when the
 article states the perpetrator as plain fact. A small model fills it with any actor: the
@@ -108,4 +113,34 @@ def check_responsibility(extraction: Extraction, document: str) -> list[str]:
             entry.evidence = Span(text=text, start=found[0], end=found[0] + len(text), grounding=Grounding.exact)
             kept.append(entry)
         event.responsibility = kept
+    return warnings
+
+
+#: Words that end a weapon's or an attack's name (lower case: "Strike Force" is a unit).
+WEAPON_TAIL = re.compile(
+    r"(?:^|\s+)(?:(?:car|truck|roadside|suicide|drone|air|missile|rocket|mortar)\s+)?"
+    r"(?:bombs?|drones?|strikes?|airstrikes?|missiles?|rockets?|mortars?|shells?|explosions?|blasts?|"
+    r"attacks?|IEDs?)$")
+
+
+def fix_actors(extraction: Extraction) -> list[str]:
+    warnings = []
+    for event in extraction.events:
+        actors, seen = [], set()
+        for actor in event.actors:
+            weapon = WEAPON_TAIL.search(actor.name)
+            if weapon is not None:
+                owner = actor.name[:weapon.start()].strip()
+                if not owner[:1].isupper():
+                    warnings.append(f"event {event.id}: actor {actor.name!r} removed: a weapon or an attack, not who acted")
+                    continue
+                warnings.append(f"event {event.id}: actor {actor.name!r} is {owner!r}: the rest names the weapon")
+                actor.name = owner
+            key = (frozenset(_words_of(actor.name)), actor.role)
+            if key in seen:
+                warnings.append(f"event {event.id}: actor {actor.name!r} ({actor.role}) given twice: kept once")
+                continue
+            seen.add(key)
+            actors.append(actor)
+        event.actors = actors
     return warnings

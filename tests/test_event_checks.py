@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.event_checks import RESPONSIBILITY, check_responsibility, named_types, retype_events
+from harness.event_checks import RESPONSIBILITY, check_responsibility, fix_actors, named_types, retype_events
 from schemas import Extraction
 from schemas.taxonomy import EventType
 
@@ -93,3 +93,17 @@ def test_words_of_responsibility():
         assert RESPONSIBILITY.search(sentence), sentence
     for sentence in ("Armed men stood behind him.", "The army carried out the strike.", "He claimed his seat."):
         assert not RESPONSIBILITY.search(sentence), sentence
+
+
+def test_a_weapon_is_no_actor_but_its_owner_is():
+    extraction = strike(actors=[("US drone strike", "perpetrator"), ("car bomb", "perpetrator"), ("drone", "target"),
+                                ("Rapid Strike Force", "perpetrator"), ("US", "victim"), ("US", "victim")])
+    warnings = fix_actors(extraction)
+    assert [(a.name, a.role) for a in extraction.events[0].actors] == [
+        ("US", "perpetrator"), ("Rapid Strike Force", "perpetrator"), ("US", "victim")]
+    assert warnings == [
+        "event e1: actor 'US drone strike' is 'US': the rest names the weapon",
+        "event e1: actor 'car bomb' removed: a weapon or an attack, not who acted",
+        "event e1: actor 'drone' removed: a weapon or an attack, not who acted",
+        "event e1: actor 'US' (victim) given twice: kept once",
+    ]
