@@ -19,7 +19,7 @@ def by_id(path: Path) -> dict[str, dict]:
     return {r["doc_id"]: r for r in records}
 
 
-GOOD = "The council of Brenna met on Monday and approved the budget for the new bridge.\n"
+GOOD = "The council of Brenna met on Monday and approved the budget for the new bridge, the mayor said.\n"
 
 
 def test_a_folder_of_bad_files_gives_one_record_each(fake_server, cli_env, run_cli, tmp_path):
@@ -98,8 +98,8 @@ def test_bad_jsonl_lines_are_error_records_and_the_rest_runs(fake_server, cli_en
 
 def test_a_5mb_article_is_refused_naming_the_limit_then_chunked_when_raised(fake_server, cli_env, run_cli,
                                                                           tmp_path, passes):
-    paragraphs = [f"Paragraph {i}: the council of district {i} met again and approved budget line {i * 3}."
-                  for i in range(62_000)]
+    paragraphs = [f"Paragraph {i}: district {i} approved budget line {i * 3}, officials said."
+                  for i in range(70_000)]
     article = tmp_path / "huge.txt"
     article.write_text("\n".join(paragraphs) + "\n", encoding="utf-8")
     size = article.stat().st_size

@@ -131,7 +131,7 @@ def test_a_document_whose_text_changed_is_run_again_and_replaces_its_record(fake
     out = tmp_path / "out.jsonl"
     env = cli_env(fake_server.base_url, HARNESS_TIMEOUT="10")  # no timeout faults here: a loaded machine must not fail it
     assert run_cli(["extract", str(batch), "-o", str(out)], env).returncode == 0
-    docs[1]["text"] = "A corrected story: the bridge in district 1 stays closed until June."
+    docs[1]["text"] = "A corrected story: the bridge in district 1 stays closed until June, officials said."
     write_jsonl(batch, docs)
 
     resumed = run_cli(["extract", str(batch), "-o", str(out), "--resume"], env)
