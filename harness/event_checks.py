@@ -37,19 +37,25 @@ from .quotes import sentence_starts
 #: Words that name a type, most specific type first. Only words with one reading in news of
 #: conflict and politics: "attack", "bombing", "killed" or "shot" name no sub-type on their own.
 CUES: dict[EventType, str] = {
-    EventType.explosion_suicide_bomb: r"suicide[ -]?(?:(?:car|truck|vehicle) )?(?:bomb\w*|attack\w*|vest)|self-detonat\w*|blew (?:him|her)self up",
-    EventType.explosion_chemical_weapon: r"chemical (?:weapon|attack)s?|sarin|chlorine gas|mustard gas|nerve agent",
+    EventType.explosion_suicide_bomb: (
+        r"suicide[ -]?(?:(?:car|truck|vehicle) )?(?:bomb\w*|attack\w*|vest)|self-detonat\w*|"
+        r"blew (?:him|her)self up"),
+    EventType.explosion_chemical_weapon: (
+        r"chemical (?:weapon|attack)s?|sarin|chlorine gas|mustard gas|nerve agent"),
     EventType.explosion_grenade: r"grenades?",
     EventType.explosion_remote_explosive: (
         r"(?:car|truck|roadside|sticky|parcel) bombs?|ieds?|improvised explosive|explosive device|"
         r"land ?mines?|booby[ -]trap\w*|vbieds?"),
-    EventType.explosion_air_drone_strike: r"air ?strikes?|air ?raids?|drone (?:strike|attack)s?|warplanes?|airstrikes?",
-    EventType.explosion_shelling_artillery_missile: r"shell(?:ed|ing|s)|artillery|mortars?|rockets?|missiles?",
+    EventType.explosion_air_drone_strike: (
+        r"air ?strikes?|air ?raids?|drone (?:strike|attack)s?|warplanes?|airstrikes?"),
+    EventType.explosion_shelling_artillery_missile: (
+        r"shell(?:ed|ing|s)|artillery|mortars?|rockets?|missiles?"),
     EventType.vac_abduction: r"abduct\w*|kidnap\w*",
     EventType.strategic_arrests: r"arrest(?:s|ed|ing)?|detain(?:s|ed|ing)?",
     EventType.politics_sanctions: r"sanctions|asset freezes?|embargo(?:es)?",
     EventType.politics_election: r"elections?|electoral|referendum|ballots?",
-    EventType.disaster: r"floods?|flooding|flooded|earthquakes?|landslides?|wildfires?|hurricanes?|cyclones?",
+    EventType.disaster: (
+        r"floods?|flooding|flooded|earthquakes?|landslides?|wildfires?|hurricanes?|cyclones?"),
 }
 
 _CUES = [(kind, re.compile(rf"\b(?:{pattern})\b", re.I)) for kind, pattern in CUES.items()]
@@ -89,6 +95,8 @@ def _words_of(text: str) -> set[str]:
 
 
 def check_responsibility(extraction: Extraction, document: str) -> list[str]:
+    if not any(event.responsibility for event in extraction.events):
+        return []
     starts = sentence_starts(document)
     stating = [  # the sentences that speak of responsibility: (start, end, their words)
         (a, b, _words_of(document[a:b]))
@@ -110,7 +118,8 @@ def check_responsibility(extraction: Extraction, document: str) -> list[str]:
                                 f"of the article names it with words of responsibility")
                 continue
             text = document[found[0]:found[1]].rstrip()
-            entry.evidence = Span(text=text, start=found[0], end=found[0] + len(text), grounding=Grounding.exact)
+            entry.evidence = Span(text=text, start=found[0], end=found[0] + len(text),
+                                  grounding=Grounding.exact)
             kept.append(entry)
         event.responsibility = kept
     return warnings
@@ -132,9 +141,11 @@ def fix_actors(extraction: Extraction) -> list[str]:
             if weapon is not None:
                 owner = actor.name[:weapon.start()].strip()
                 if not owner[:1].isupper():
-                    warnings.append(f"event {event.id}: actor {actor.name!r} removed: a weapon or an attack, not who acted")
+                    warnings.append(f"event {event.id}: actor {actor.name!r} removed: a weapon or an "
+                                    "attack, not who acted")
                     continue
-                warnings.append(f"event {event.id}: actor {actor.name!r} is {owner!r}: the rest names the weapon")
+                warnings.append(f"event {event.id}: actor {actor.name!r} is {owner!r}: the rest names "
+                                "the weapon")
                 actor.name = owner
             key = (frozenset(_words_of(actor.name)), actor.role)
             if key in seen:
