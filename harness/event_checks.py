@@ -14,6 +14,11 @@ weapon or the attack itself ("car bomb", "US drone strike", "drone") loses those
 left that is a name ("US") stays, with its role; nothing or a plain word ("car") leaves nothing.
 An actor given twice with one role is kept once.
 
+``drop_advice``: an event the model says occurred whose trigger follows "should" or "ought to"
+in its sentence ("Councils should stop requiring new buildings to come with parking, charge for
+the spaces ...") is advice, not an occurrence: the labelling guidelines have no status for it,
+and it goes.
+
 ``check_responsibility``: an event's ``responsibility`` says who is *said* to be responsible (a
 claim, an accusation, a suspicion, a denial); the labelling guidelines leave it empty when the
 article states the perpetrator as plain fact. A small model fills it with any actor: the
@@ -28,8 +33,9 @@ Each change is a warning.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 
-from schemas import Extraction, Grounding, Span
+from schemas import Extraction, Grounding, Span, Status
 from schemas.taxonomy import EventType
 
 from .quotes import sentence_starts
@@ -155,3 +161,26 @@ def fix_actors(extraction: Extraction) -> list[str]:
             actors.append(actor)
         event.actors = actors
     return warnings
+
+
+ADVICE = re.compile(r"\b(?:should|ought\s+to)\b", re.I)
+
+
+def drop_advice(extraction: Extraction, document: str) -> list[str]:
+    starts = sentence_starts(document)
+    advice = []
+    for event in extraction.events:
+        trigger = event.trigger
+        if event.status != Status.occurred or trigger is None or trigger.start is None:
+            continue
+        first = starts[bisect_right(starts, trigger.start) - 1]
+        if ADVICE.search(document, first, trigger.end):
+            advice.append(event)
+    if not advice:
+        return []
+    gone = {e.id for e in advice}
+    extraction.events = [e for e in extraction.events if e not in advice]
+    for claim in extraction.claims:
+        claim.event_ids = [i for i in claim.event_ids if i not in gone]
+    return [f"event {e.id} removed: its trigger is advice ({e.trigger.text[:60]!r} after 'should'), "
+            "not something that occurred" for e in advice]

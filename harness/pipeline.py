@@ -24,7 +24,7 @@ from .config import Settings
 from .dates import resolve_event_dates
 from .documents import Document, InputFailure, Item
 from .endpoint import CallStats, Endpoint
-from .event_checks import check_responsibility, fix_actors, retype_events
+from .event_checks import check_responsibility, drop_advice, fix_actors, retype_events
 from .errors import EndpointError, HarnessError, LocalServerError
 from .furniture import find_furniture, without
 from .grounding import count_grounding, ground_spans
@@ -125,6 +125,7 @@ class Extractor:
         warnings += dedupe(merged)
         warnings += retype_events(merged)
         warnings += fix_actors(merged)
+        warnings += drop_advice(merged, doc.text)
         warnings += check_responsibility(merged, doc.text)
         warnings += fix_speakers(merged)
         warnings += split_titled_names(merged)

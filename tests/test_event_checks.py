@@ -6,7 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.event_checks import RESPONSIBILITY, check_responsibility, fix_actors, named_types, retype_events
+from harness.event_checks import (
+    RESPONSIBILITY, check_responsibility, drop_advice, fix_actors, named_types, retype_events,
+)
+from harness.grounding import ground_spans
 from schemas import Extraction
 from schemas.taxonomy import EventType
 
@@ -107,3 +110,24 @@ def test_a_weapon_is_no_actor_but_its_owner_is():
         "event e1: actor 'drone' removed: a weapon or an attack, not who acted",
         "event e1: actor 'US' (victim) given twice: kept once",
     ]
+
+
+def test_an_occurrence_after_should_is_advice_and_goes():
+    """Recorded: Qwen2.5-Coder-1.5B took a columnist's advice for events (syn-opinion-no-events,
+    synthetic)."""
+    doc = (Path(__file__).resolve().parents[1] / "evals/fixtures/syn-opinion-no-events/article.txt").read_text()
+    advice = "charge for the spaces they already own at what those spaces are worth"
+    fact = "Residents' groups, too, have begun to argue"
+    extraction = Extraction.model_validate({
+        "events": [{"id": f"e{n}", "type": "strategic.change_to_group_activity", "status": status,
+                    "summary": "s", "trigger": trigger}
+                   for n, (trigger, status) in enumerate([(advice, "occurred"), (fact, "occurred"),
+                                                          (advice, "planned")], 1)],
+        "claims": [{"id": "c1", "content": fact, "kind": "indirect", "speaker": {"name": "Residents' groups"},
+                    "cue": "argue", "event_ids": ["e1", "e2"]}],
+    })
+    ground_spans(extraction, doc)
+    warnings = drop_advice(extraction, doc)
+    assert [e.id for e in extraction.events] == ["e2", "e3"] and extraction.claims[0].event_ids == ["e2"]
+    assert warnings == [f"event e1 removed: its trigger is advice ({advice[:60]!r} after 'should'), not "
+                        "something that occurred"]
