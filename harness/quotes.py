@@ -111,6 +111,16 @@ REPORTED = re.compile(
     r"(?!to\s)(?P<content>[^\s\"“”«][^.!?\n]*?[^.!?\s,;:])[.!?](?=[\s\"”]|$)",  # not "said to be"
     re.M,
 )
+# reported speech with its attribution after it: "<clause>, Kestria's health ministry said[ on
+# Sunday]." / "..., CNN reported." / "..., they said."
+TRAILING = re.compile(
+    r"(?P<content>[A-Z\d][^.!?\"“”\n]{10,}?),\s*"
+    rf"(?P<who>(?:{_SUBJECT_WORD}\s+){{0,5}}?{_SUBJECT_WORD})\s+"
+    r"(?:(?:has|have|had)\s+)?"
+    rf"(?P<verb>{REPORTING})"
+    r"(?:\s+(?:on|in|at|late|early|last|this)\s+[^.!?,\"“”\n]{1,40}?)?[.!?](?=\s|$)",
+    re.M,
+)
 # a claim's own words open with its speaker: "The United States holds Iran responsible ...",
 # "The US has suggested ..." (reporting verbs, and the verbs of blame)
 BLAMING = (r"(?:holds|held)\s+[^.;!?]{1,60}?\s+(?:responsible|accountable)|blames|blamed|accuses|accused|"
@@ -354,12 +364,14 @@ def recover_reported(extraction: Extraction, document: str,
     whose reported clause no claim covers. "He", "the ministry" take an earlier claim's speaker."""
     ids = {c.id for c in extraction.claims}
     warnings = []
-    for m in filter(None, (REPORTED.match(document, at) for at in sentence_starts(document))):
-        start, end = m.span("content")
-        who = TIME_TAIL.sub("", m.group("who"))
-        if who.split()[-1].lower() not in _DETERMINERS:
-            warnings += _add_reported(extraction, ids, document, start, end, who, m.group("verb"),
-                                      exclude, "a reporting verb")
+    starts = [at for at in sentence_starts(document) if not DATELINE.match(document, at)]  # after it
+    for pattern in (REPORTED, TRAILING):
+        for m in filter(None, (pattern.match(document, at) for at in starts)):
+            start, end = m.span("content")
+            who = TIME_TAIL.sub("", m.group("who"))
+            if who.split()[-1].lower() not in _DETERMINERS:
+                warnings += _add_reported(extraction, ids, document, start, end, who, m.group("verb"),
+                                          exclude, "a reporting verb")
     return warnings
 
 

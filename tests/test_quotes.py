@@ -423,3 +423,20 @@ def test_an_article_in_another_language_keeps_its_claims():
     ex = Extraction(claims=[_claim("c1", said, doc, role="Jefatura Superior de Policía", kind="indirect")])
     assert not is_english(doc) and drop_unattributed(ex, doc) == [] and len(ex.claims) == 1
     assert is_english(load_fixture(FIXTURES_DIR / "syn-long-chunking").text)
+
+
+def test_reported_speech_with_its_attribution_after_it_is_recovered():
+    doc = ("LISMORE, Nov 22 (Wire) - The two sides signed a ceasefire on Friday, officials from both sides said.\n\n"
+           "At least 14 people had been killed, doctors at the hospital said on Tuesday. "
+           "Another 30 people were treated for wounds, they said. "
+           "The strike was the first of its kind since the war began, CNN reported.\n\n"
+           "Prices rose, and the ministry was closed. The council met on Monday, it was reported.")
+    ex = Extraction()
+    warnings = recover_reported(ex, doc)
+    assert _recovered(ex) == [
+        (None, "officials from both sides", "said", "The two sides signed a ceasefire on Friday"),
+        (None, "doctors at the hospital", "said", "At least 14 people had been killed"),
+        (None, "doctors at the hospital", "said", "Another 30 people were treated for wounds"),  # "they"
+        ("CNN", None, "reported", "The strike was the first of its kind since the war began"),
+    ]
+    assert all(doc[c.content.start:c.content.end] == c.content.text for c in ex.claims) and len(warnings) == 4
