@@ -140,7 +140,7 @@ def _settle(claim: Claim, quotes: tuple[tuple[int, int], ...], document: str) ->
             claim.kind = "direct"
             return f"claim {claim.id}: a statement set off after a colon: kind set to direct"
         return None
-    if claim.kind == "direct" and content.grounding == Grounding.exact:
+    if claim.kind == "direct":  # exact, or fuzzy (a case or a word apart): not a quotation
         claim.kind = "indirect"
         return f"claim {claim.id}: words are in the article but not inside quotation marks: kind set to indirect"
     return None

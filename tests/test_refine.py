@@ -151,3 +151,14 @@ def test_an_event_repeated_under_other_types_is_kept_once_under_the_first():
     assert extraction.claims[0].event_ids == ["e1"]
     assert warnings == ["2 event(s) repeating an earlier event's summary and evidence under another type removed "
                         "(strategic.arrests, strategic.change_to_group_activity)"]
+
+
+def test_a_direct_claim_found_nearly_word_for_word_outside_quotation_marks_becomes_indirect():
+    """Recorded: the 1.5B model gave the lede's narration as a direct quote, one comma short."""
+    words = "Kataib Hezbollah declared on Tuesday the temporary suspension of its military operations against US forces"
+    extraction = grounded(claims=[claim("c1", words, kind="direct", name="Kataib Hezbollah")])
+    assert extraction.claims[0].content.grounding == "fuzzy"
+    notes = settle_quotes(extraction, ARTICLE)
+    apply_policy(extraction, ARTICLE)
+    assert extraction.claims[0].kind == "indirect" and "possible_misquote" not in extraction.claims[0].flags
+    assert notes == ["claim c1: words are in the article but not inside quotation marks: kind set to indirect"]
