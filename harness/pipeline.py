@@ -32,8 +32,8 @@ from .merge import merge_extractions
 from .policy import apply_policy
 from .prompting import Pass, PromptTemplate
 from .quotes import (
-    drop_unattributed, recover_according_to, recover_quotes, recover_reported, speaker_from_subject,
-    split_titled_names, trim_attribution,
+    drop_unattributed, name_unknown_speakers, recover_according_to, recover_quotes, recover_reported,
+    speaker_from_subject, split_titled_names, trim_attribution,
 )
 from .refine import (
     cut_at_paragraph, dedupe, drop_contained, fix_speakers, join_adjacent, link_claims, settle_quotes,
@@ -135,6 +135,7 @@ class Extractor:
         warnings += dedupe(merged)  # widened quotations can coincide
         warnings += cut_at_paragraph(merged, doc.text)  # once quotation marks settled ``kind``
         warnings += trim_attribution(merged, doc.text)
+        warnings += name_unknown_speakers(merged, doc.text)  # after the words' own attribution
         warnings += drop_contained(merged)
         warnings += drop_unattributed(merged, doc.text)
         if self.options.recover_quotes:

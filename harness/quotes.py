@@ -548,6 +548,54 @@ def trim_attribution(extraction: Extraction, document: str) -> list[str]:
     return warnings
 
 
+#: What a model writes as the speaker it could not name.
+UNKNOWN_SPEAKERS = {"unknown", "unnamed", "unspecified", "unidentified", "not specified"}
+ACCORDING = re.compile(r"\baccording to (?P<who>[^,.;!?\"“”]{2,100})", re.I)
+#: "Traders there say [the market is ...]": a speaker and a reporting verb right before the words
+SAYS_BEFORE = re.compile(
+    rf"(?P<who>(?:{_SUBJECT_WORD}\s+){{0,5}}?{_SUBJECT_WORD})\s+(?:(?:has|have|had)\s+)?"
+    rf"(?P<verb>{REPORTING}|say|tell|tells|told)(?:\s+that)?\s*$"
+)
+
+
+def name_unknown_speakers(extraction: Extraction, document: str) -> list[str]:
+    """A claim whose speaker the model called "unknown" takes the speaker its sentence names
+    next to its words ("Traders there say ...", ""...," he told Wire", "..., according to
+    estimates by Western diplomats"; "he" is the speaker of the claim before); with none, it is
+    not an attributed statement and goes."""
+    starts = sentence_starts(document)
+    warnings, dropped = [], []
+    for claim in extraction.claims:
+        content = claim.content
+        said_by = (claim.speaker.name or claim.speaker.role or "").strip().lower()
+        if (said_by not in UNKNOWN_SPEAKERS or content.start is None
+                or content.grounding in (None, Grounding.none)):
+            continue
+        first = starts[bisect_right(starts, content.start) - 1]
+        line_end = document.find("\n", content.end)
+        before = document[first : content.start].rstrip("\"“«„ ")
+        after = document[content.end : len(document) if line_end < 0 else line_end].lstrip("\"”»")
+        found = _attribution(before, after)
+        if found is None and (m := SAYS_BEFORE.search(before)):
+            found = _Attribution(m.group("who"), m.group("verb"))
+        end = SENTENCE_END.search(document, content.end - 1)
+        if found is None and (m := ACCORDING.search(document, first, end.end() if end else len(document))):
+            found = _Attribution(m.group("who"), "according to")  # "..., according to X, ..."
+        if found is None:
+            dropped.append(claim)
+            continue
+        claim.speaker = _resolve(found, content.start, [c for c in extraction.claims if c is not claim])
+        claim.cue = found.verb.lower()
+        named = claim.speaker.name or claim.speaker.role
+        warnings.append(f"claim {claim.id}: speaker {said_by!r} is {named!r}, named next to its words "
+                        f"({found.who} {found.verb})")
+    if dropped:
+        extraction.claims = [c for c in extraction.claims if c not in dropped]
+        warnings += [f"claim {c.id} removed: its speaker is unknown and no attribution stands next to "
+                     f"its words: {c.content.text[:60]!r}" for c in dropped]
+    return warnings
+
+
 #: Any word that attributes speech: the reporting and blaming verbs in every form ("reporting",
 #: "argue"), "according to", a statement's own words.
 ATTRIBUTING = re.compile(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from harness.evaluation.fixtures import FIXTURES_DIR, load_fixture
 from harness.quotes import (
-    ATTRIBUTING, RECOVERED, drop_unattributed, is_english, recover_according_to, recover_quotes, recover_reported, speaker_from, speaker_from_subject,
+    ATTRIBUTING, RECOVERED, drop_unattributed, is_english, name_unknown_speakers, recover_according_to, recover_quotes, recover_reported, speaker_from, speaker_from_subject,
     split_titled_names, trim_attribution,
 )
 from harness.refine import cut_at_paragraph, fix_speakers
@@ -440,3 +440,27 @@ def test_reported_speech_with_its_attribution_after_it_is_recovered():
         ("CNN", None, "reported", "The strike was the first of its kind since the war began"),
     ]
     assert all(doc[c.content.start:c.content.end] == c.content.text for c in ex.claims) and len(warnings) == 4
+
+
+def test_an_unknown_speaker_is_the_one_named_next_to_the_words_or_the_claim_goes():
+    doc = ('Traders there say the market is the largest north of the capital. The town grew up as a '
+           'caravan stop.\nAn HLM spokesman, Dario Fenn, said the group would attend the talks. '
+           '"We fight the army face to face," he told Wire by telephone. The HLM has 2,000 fighters, '
+           'according to Western diplomats.')
+    ex = Extraction(claims=[
+        _claim("c1", "the market is the largest north of the capital", doc, name="unknown", kind="indirect"),
+        _claim("c2", "The town grew up as a caravan stop", doc, name="Unknown", kind="indirect"),
+        _claim("c3", "the group would attend the talks", doc, name="Dario Fenn", role="An HLM spokesman",
+               kind="indirect"),
+        _claim("c4", "We fight the army face to face,", doc, role="unknown"),
+        _claim("c5", "The HLM has 2,000 fighters", doc, name="unknown", kind="indirect"),
+    ])
+    warnings = name_unknown_speakers(ex, doc)
+    assert [(c.id, c.speaker.name, c.speaker.role, c.cue) for c in ex.claims] == [
+        ("c1", None, "Traders there", "say"),
+        ("c3", "Dario Fenn", "An HLM spokesman", "said"),
+        ("c4", "Dario Fenn", "An HLM spokesman", "told"),  # "he": the speaker of the claim before
+        ("c5", None, "Western diplomats", "according to"),
+    ]
+    assert warnings[-1] == ("claim c2 removed: its speaker is unknown and no attribution stands next to its "
+                            "words: 'The town grew up as a caravan stop'")
