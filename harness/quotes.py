@@ -221,7 +221,10 @@ def speaker_from(who: str, role: str | None = None) -> Speaker:
     connector = lead.split()[-1].lower() if name and lead.split() else ""
     if connector in ("in", "at", "from", "near") or (
             connector in ("of", "for") and not any(map(_title_word, lead.split()))):
-        return Speaker(role=who)  # "officials in Corvel", "Residents of Tarvos": a place, not a name
+        # "officials in Corvel", "Residents of Tarvos": a place, not a name. The description is the
+        # role; an apposition after it names the place more often than a role ("officials in
+        # Corvel, the capital"), so a ``role`` passed with it is not used.
+        return Speaker(role=who)
     if connector in ("of", "for"):  # "Secretary of | Defense Ash Carter"
         tokens = name.split()
         if all(t.lower() in DEPARTMENTS or _title_word(t) for t in tokens):
