@@ -37,6 +37,7 @@ from .quotes import (
 )
 from .refine import (
     cut_at_paragraph, dedupe, drop_contained, fix_speakers, join_adjacent, link_claims, settle_quotes,
+    unique_event_ids,
 )
 
 @dataclass(frozen=True)
@@ -99,6 +100,8 @@ class Extractor:
         )
         labels = [(f"{p.name} pass", f" (characters {chunk.start}-{chunk.end})") for p in passes]
         outputs = gathered(outcomes, labels, warnings)
+        for output in outputs:
+            warnings += unique_event_ids(output)  # the record refuses repeated ids
         extraction = self.template.combine(outputs)
         ground_spans(extraction, doc.text, window=(chunk.start, chunk.end), exclude=furniture)
         return extraction

@@ -46,6 +46,26 @@ def _key(span: Span | None) -> tuple | None:
     return ("text", " ".join(span.text.lower().split()))
 
 
+def unique_event_ids(output: object) -> list[str]:
+    """A model that repeats an event can repeat its id too ("e2" ten times): the repeats get the
+    next free ids, so the record validates and ``dedupe`` can judge them; claims keep pointing to
+    the first."""
+    events = getattr(output, "events", None) or []
+    taken = {e.id for e in events}
+    seen: set[str] = set()
+    renamed = []
+    for event in events:
+        if event.id in seen:
+            n = len(taken) + 1
+            while f"e{n}" in taken:
+                n += 1
+            renamed.append(f"{event.id} -> e{n}")
+            event.id = f"e{n}"
+            taken.add(event.id)
+        seen.add(event.id)
+    return [f"event ids repeated by the model renamed: {', '.join(renamed)}"] if renamed else []
+
+
 def dedupe(extraction: Extraction) -> list[str]:
     warnings = []
     seen_claims: set = set()

@@ -7,7 +7,7 @@ from pathlib import Path
 from harness.grounding import ground_spans
 from harness.policy import apply_policy
 from harness.refine import (
-    dedupe, drop_contained, fix_speakers, join_adjacent, link_claims, quotations, settle_quotes,
+    dedupe, drop_contained, fix_speakers, join_adjacent, link_claims, quotations, settle_quotes, unique_event_ids,
 )
 from schemas import Extraction
 
@@ -162,3 +162,18 @@ def test_a_direct_claim_found_nearly_word_for_word_outside_quotation_marks_becom
     apply_policy(extraction, ARTICLE)
     assert extraction.claims[0].kind == "indirect" and "possible_misquote" not in extraction.claims[0].flags
     assert notes == ["claim c1: words are in the article but not inside quotation marks: kind set to indirect"]
+
+
+def test_event_ids_the_model_repeated_are_renamed_so_the_record_validates():
+    """Recorded: SmolLM2-135M gave ten events the id "e2" (syn-threats-hypothetical), which the
+    record refuses: the whole article used to end as an InternalError."""
+    from schemas import EventsPass
+
+    output = EventsPass.model_validate({"events": [
+        {"id": i, "type": "other", "summary": f"event {n}"} for n, i in enumerate(["e1", "e2", "e2", "e2"])
+    ]})
+    warnings = unique_event_ids(output)
+    assert [e.id for e in output.events] == ["e1", "e2", "e3", "e4"]
+    assert warnings == ["event ids repeated by the model renamed: e2 -> e3, e2 -> e4"]
+    assert Extraction(events=output.events).events[2].id == "e3"
+    assert unique_event_ids(output) == [] and unique_event_ids(object()) == []
