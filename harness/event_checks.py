@@ -33,12 +33,11 @@ Each change is a warning.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 
 from schemas import Extraction, Grounding, Span, Status
 from schemas.taxonomy import EventType
 
-from .quotes import sentence_starts
+from .quotes import sentence_starts, sentences_around
 
 #: Words that name a type, most specific type first. Only words with one reading in news of
 #: conflict and politics: "attack", "bombing", "killed" or "shot" name no sub-type on their own.
@@ -167,13 +166,12 @@ ADVICE = re.compile(r"\b(?:should|ought\s+to)\b", re.I)
 
 
 def drop_advice(extraction: Extraction, document: str) -> list[str]:
-    starts = sentence_starts(document)
     advice = []
     for event in extraction.events:
         trigger = event.trigger
         if event.status != Status.occurred or trigger is None or trigger.start is None:
             continue
-        first = starts[bisect_right(starts, trigger.start) - 1]
+        first, _ = sentences_around(document, trigger.start, trigger.end)
         if ADVICE.search(document, first, trigger.end):
             advice.append(event)
     if not advice:

@@ -166,6 +166,13 @@ def sentence_starts(document: str) -> tuple[int, ...]:
     return tuple(sorted(starts))
 
 
+def sentences_around(document: str, start: int, end: int) -> tuple[int, int]:
+    """Where the sentence holding ``start`` begins and the one holding ``end`` ends."""
+    starts = sentence_starts(document)
+    stop = SENTENCE_END.search(document, max(end - 1, 0))
+    return starts[bisect_right(starts, start) - 1], stop.end() if stop else len(document)
+
+
 def _attribution(before: str, after: str) -> _Attribution | None:
     m = AFTER.match(after)
     if m:
@@ -566,7 +573,6 @@ def name_unknown_speakers(extraction: Extraction, document: str) -> list[str]:
     next to its words ("Traders there say ...", ""...," he told Wire", "..., according to
     estimates by Western diplomats"; "he" is the speaker of the claim before); with none, it is
     not an attributed statement and goes."""
-    starts = sentence_starts(document)
     warnings, dropped = [], []
     for claim in extraction.claims:
         content = claim.content
@@ -574,15 +580,14 @@ def name_unknown_speakers(extraction: Extraction, document: str) -> list[str]:
         if (said_by not in UNKNOWN_SPEAKERS or content.start is None
                 or content.grounding in (None, Grounding.none)):
             continue
-        first = starts[bisect_right(starts, content.start) - 1]
+        first, last = sentences_around(document, content.start, content.end)
         line_end = document.find("\n", content.end)
         before = document[first : content.start].rstrip("\"“«„ ")
         after = document[content.end : len(document) if line_end < 0 else line_end].lstrip("\"”»")
         found = _attribution(before, after)
         if found is None and (m := SAYS_BEFORE.search(before)):
             found = _Attribution(m.group("who"), m.group("verb"))
-        end = SENTENCE_END.search(document, content.end - 1)
-        if found is None and (m := ACCORDING.search(document, first, end.end() if end else len(document))):
+        if found is None and (m := ACCORDING.search(document, first, last)):
             found = _Attribution(m.group("who"), "according to")  # "..., according to X, ..."
         if found is None:
             dropped.append(claim)
@@ -632,7 +637,6 @@ def drop_unattributed(extraction: Extraction, document: str) -> list[str]:
     in another language is left alone."""
     if not is_english(document):
         return []
-    starts = sentence_starts(document)
     opened = BLOCK_OPENER.search(document)
     dropped = []
     for claim in extraction.claims:
@@ -641,9 +645,7 @@ def drop_unattributed(extraction: Extraction, document: str) -> list[str]:
                 or content.grounding in (None, Grounding.none)
                 or (opened is not None and content.start >= opened.end())):
             continue
-        first = starts[bisect_right(starts, content.start) - 1]
-        end = SENTENCE_END.search(document, content.end - 1)
-        sentences = document[first : end.end() if end else len(document)]
+        sentences = document[slice(*sentences_around(document, content.start, content.end))]
         if not ATTRIBUTING.search(sentences) and not FIRST_PERSON.search(sentences):
             dropped.append(claim)
     if not dropped:
