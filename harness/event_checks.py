@@ -60,7 +60,8 @@ CUES: dict[EventType, str] = {
     EventType.politics_sanctions: r"sanctions|asset freezes?|embargo(?:es)?",
     EventType.politics_election: r"elections?|electoral|referendum|ballots?",
     EventType.disaster: (
-        r"floods?|flooding|flooded|earthquakes?|landslides?|wildfires?|hurricanes?|cyclones?"),
+        r"floods?|flooding|flooded|burst (?:its|their) banks|earthquakes?|landslides?|wildfires?|"
+        r"hurricanes?|cyclones?"),
 }
 
 _CUES = [(kind, re.compile(rf"\b(?:{pattern})\b", re.I)) for kind, pattern in CUES.items()]

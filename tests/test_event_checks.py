@@ -29,6 +29,7 @@ def events(*pairs) -> Extraction:
     ("the US Drone strike", EventType.explosion_air_drone_strike),
     ("new Syria sanctions listings", EventType.politics_sanctions),
     ("police arrested four men", EventType.strategic_arrests),
+    ("The River Asca burst its banks", EventType.disaster),
 ])
 def test_a_trigger_naming_its_kind_retypes_the_event(trigger, expected):
     extraction = events(("strategic.agreement", trigger))
