@@ -1,7 +1,10 @@
 """Deterministic corrections of a grounded extraction, where the article settles the question.
 
+- ``unique_event_ids``: event ids a model repeated ("e2" ten times) are renamed, so the record
+  validates.
 - ``dedupe``: a small model under a grammar can repeat an item; exact repeats (same span, or
-  same words when unplaced) are removed, with a warning that counts them.
+  same words when unplaced) are removed, with a warning that counts them, and so is an event
+  repeated with the same summary and evidence under another type (kept under its first).
 - ``settle_quotes``: the article's quotation marks decide ``kind``: a claim whose content lies
   inside a quotation is ``direct`` and covers the whole quotation (run ``dedupe`` again after);
   one whose grounded words are outside any quotation is ``indirect`` (unless it is set off after
