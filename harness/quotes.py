@@ -621,6 +621,10 @@ ATTRIBUTING = re.compile(
     r"condemn|welcom|refut|reject|call)\w*|according\s+to|statement|quoted)\b",
     re.I,
 )
+#: Words that are only an attribution: at most 8 words, then a reporting verb, then at most
+#: a colon or a comma ("The Foreign Secretary, Boris Johnson, said:").
+ONLY_ATTRIBUTION = re.compile(
+    rf"^(?P<who>(?:[^\s.!?\"“”]+\s+){{1,8}}?)(?:{VERBS}|{REPORTING})[\s:,.]*$", re.I)
 FIRST_PERSON = re.compile(r"\b(?:I|we|We|our|Our|us|my|My)\b")
 BLOCK_OPENER = re.compile(r":[ \t]*\n")
 ENGLISH_WORDS = frozenset("the of and to in is was that for on with as by at from".split())
@@ -644,9 +648,13 @@ def drop_unattributed(extraction: Extraction, document: str) -> list[str]:
     a statement that may run for paragraphs. The words of attribution are English: an article
     in another language is left alone."""
     opened = BLOCK_OPENER.search(document)
-    dropped = []
+    dropped, bare = [], []
     for claim in extraction.claims:
         content = claim.content
+        who = ONLY_ATTRIBUTION.match(content.text.strip())
+        if RECOVERED not in claim.flags and who and _head_word(claim.speaker) in _speaker_words(who["who"]):
+            bare.append(claim)  # "Minister for the Middle East, Tobias Ellwood said": no said words
+            continue
         if (claim.kind == "direct" or RECOVERED in claim.flags or content.start is None
                 or content.grounding in (None, Grounding.none)
                 or (opened is not None and content.start >= opened.end())):
@@ -654,11 +662,13 @@ def drop_unattributed(extraction: Extraction, document: str) -> list[str]:
         sentences = document[slice(*sentences_around(document, content.start, content.end))]
         if not ATTRIBUTING.search(sentences) and not FIRST_PERSON.search(sentences):
             dropped.append(claim)
-    if not dropped or not is_english(document):
-        return []
-    extraction.claims = [c for c in extraction.claims if c not in dropped]
-    return [f"claim {c.id} removed: no word of its sentence attributes it to anyone (narration, not "
-            f"a statement): {c.content.text[:60]!r}" for c in dropped]
+    if dropped and not is_english(document):
+        dropped = []
+    extraction.claims = [c for c in extraction.claims if c not in dropped and c not in bare]
+    return [f"claim {c.id} removed: its words are only its attribution ({c.content.text!r}), not "
+            f"what was said" for c in bare] + [
+        f"claim {c.id} removed: no word of its sentence attributes it to anyone (narration, not "
+        f"a statement): {c.content.text[:60]!r}" for c in dropped]
 
 
 def recover_quotes(extraction: Extraction, document: str,

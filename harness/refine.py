@@ -32,7 +32,10 @@ from functools import lru_cache
 
 from schemas import Claim, Extraction, Grounding, Span
 
-QUOTE = re.compile(r"[\"“«„]([^\"“”«»„]{2,}?)[\"”»“]")
+# The closing mark: ", ” or » ("…"/“…”/«…»), or a “ that is left in place: it closes „…“ and it
+# opens the next paragraph of a quotation that runs over several, each paragraph opening with “
+# and only the last closing (taking it would lose every second paragraph of such a statement).
+QUOTE = re.compile(r"[\"“«„]([^\"“”«»„]{2,}?)(?:[\"”»]|(?=“))")
 BLOCK_QUOTE = re.compile(r":[ \t]*(?:\r?\n)+[ \t]*$")
 GAP = re.compile(r"[\s\"“”«»„',.;:]*")
 TITLE_WORDS = re.compile(
@@ -128,8 +131,15 @@ def drop_contained(extraction: Extraction) -> list[str]:
 
 @lru_cache(maxsize=1)  # one document's corrections and recoveries run back to back
 def quotations(document: str) -> tuple[tuple[int, int], ...]:
-    """(start, end) of the words inside each pair of quotation marks."""
-    return tuple(m.span(1) for m in QUOTE.finditer(document))
+    """(start, end) of the words inside each pair of quotation marks (a paragraph of a quotation
+    that runs on without a closing mark ends at its last non-space character)."""
+    spans = []
+    for m in QUOTE.finditer(document):
+        start, end = m.span(1)
+        while end > start and document[end - 1].isspace():
+            end -= 1
+        spans.append((start, end))
+    return tuple(spans)
 
 
 def _settle(claim: Claim, quotes: tuple[tuple[int, int], ...], document: str) -> str | None:

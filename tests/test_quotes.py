@@ -464,3 +464,18 @@ def test_an_unknown_speaker_is_the_one_named_next_to_the_words_or_the_claim_goes
     ]
     assert warnings[-1] == ("claim c2 removed: its speaker is unknown and no attribution stands next to its "
                             "words: 'The town grew up as a caravan stop'")
+
+
+def test_a_claim_whose_words_are_only_its_attribution_goes():
+    """Recorded: Qwen2.5-Coder-1.5B gave the line that introduces a statement as the statement
+    (ukgov-05, ukgov-02)."""
+    doc = "Minister for the Middle East, Tobias Ellwood said:\n\nThe attack was a crime. Ellwood said the talks would go on."
+    ex = Extraction(claims=[
+        _claim("c1", "Minister for the Middle East, Tobias Ellwood said", doc, name="Tobias Ellwood", kind="indirect"),
+        _claim("c2", "The attack was a crime.", doc, name="Tobias Ellwood", kind="indirect"),
+        _claim("c3", "the talks would go on", doc, name="Tobias Ellwood", kind="indirect"),
+    ])
+    warnings = drop_unattributed(ex, doc)
+    assert [c.id for c in ex.claims] == ["c2", "c3"]
+    assert warnings == ["claim c1 removed: its words are only its attribution ('Minister for the Middle East, "
+                        "Tobias Ellwood said'), not what was said"]

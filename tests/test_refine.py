@@ -177,3 +177,21 @@ def test_event_ids_the_model_repeated_are_renamed_so_the_record_validates():
     assert warnings == ["event ids repeated by the model renamed: e2 -> e3, e2 -> e4"]
     assert Extraction(events=output.events).events[2].id == "e3"
     assert unique_event_ids(output) == [] and unique_event_ids(object()) == []
+
+
+def test_a_quotation_over_several_paragraphs_is_quoted_in_every_paragraph():
+    """A real press release (re3d, uk-government): each paragraph of the statement opens with “
+    and only the last closes. Every second paragraph used to count as unquoted narration."""
+    doc = ("A Foreign Office spokesman said: “The Foreign Secretary met Sergei Lavrov today.\n\n"
+           "“The ministers discussed the crisis in Syria.\n\n"
+           "“Mr Johnson also raised the situation in Ukraine.”\nHe left for London.")
+    assert [doc[a:b] for a, b in quotations(doc)] == [
+        "The Foreign Secretary met Sergei Lavrov today.", "The ministers discussed the crisis in Syria.",
+        "Mr Johnson also raised the situation in Ukraine."]
+    extraction = Extraction.model_validate({"claims": [
+        claim("c1", "The ministers discussed the crisis in Syria", kind="indirect", name="Foreign Office spokesman")]})
+    ground_spans(extraction, doc)
+    settle_quotes(extraction, doc)
+    assert extraction.claims[0].kind == "direct"
+    german = "„Wir bleiben“, sagte er. „Morgen auch.“"
+    assert [german[a:b] for a, b in quotations(german)] == ["Wir bleiben", "Morgen auch."]
