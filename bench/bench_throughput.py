@@ -10,7 +10,9 @@ and repeated; ids ``synthetic-NNNN``) go through, at each concurrency:
   ``schemas.Extraction``, ``asyncio.gather`` under a semaphore: 1 request per document;
 - ``instructor-2pass``: the same loop sending the harness's two requests (events pass and claims
   pass, gathered), so it makes exactly the harness's HTTP calls without its other work;
-- ``httpx-2pass``: the harness's two request bodies posted with bare httpx (the HTTP ceiling);
+- ``httpx-2pass``, ``aiohttp-2pass``: the harness's two request bodies posted with bare httpx or
+  bare aiohttp (the ceilings of the two HTTP stacks; the harness sends through the openai SDK
+  on aiohttp's transport);
 - ``langextract``: LangExtract 1.7.1 (its OpenAI provider, ``model_url`` = the server), run in
   its own virtualenv (``--langextract-python``; its google-genai needs tenacity<9.2.0, the
   harness pins 9.2.1), ``batch_length = max_workers = concurrency``, one chunk per document.
@@ -24,7 +26,7 @@ divided by documents: everything the client does (HTTP client, JSON, validation,
 writing), not the server.
 
     python bench/bench_throughput.py [--docs 200] [--delay 0.2] [--concurrency 1 4 16 64]
-        [--frameworks harness instructor instructor-2pass httpx-2pass langextract] [--profile]
+        [--frameworks harness instructor instructor-2pass httpx-2pass aiohttp-2pass langextract] [--profile]
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
 FIXTURES = ROOT / "evals" / "fixtures"
 LANGEXTRACT_PYTHON = Path("/tmp/le-venv/bin/python")
-FRAMEWORKS = ("harness", "instructor", "instructor-2pass", "httpx-2pass", "langextract")
+FRAMEWORKS = ("harness", "instructor", "instructor-2pass", "httpx-2pass", "aiohttp-2pass", "langextract")
 
 
 # --- corpus ------------------------------------------------------------------------------------
@@ -216,18 +218,14 @@ def run_instructor(
     }
 
 
-def run_httpx(docs: list[dict[str, str]], url: str, concurrency: int) -> dict[str, Any]:
-    """The ceiling of the HTTP stack: the harness's two request bodies per document (built before
-    the clock starts), posted with httpx alone and the answers parsed as JSON; no SDK, no
-    validation, nothing else."""
-    import httpx2
-
+def _bodies(docs: list[dict[str, str]]) -> list[list[dict[str, Any]]]:
+    """The harness's two request bodies per document, as its endpoint sends them."""
     from harness.decoding import decoding_model
     from harness.prompting import PromptTemplate
 
     passes = PromptTemplate.load("news").passes
     schemas = [decoding_model(p.output_model).model_json_schema() for p in passes]
-    bodies = [
+    return [
         [
             {"model": "fake-model", "messages": messages, "max_tokens": 1536, "temperature": 0.0,
              "response_format": {"type": "json_schema", "json_schema": {"name": p.output_model.__name__, "schema": schema}}}
@@ -236,17 +234,44 @@ def run_httpx(docs: list[dict[str, str]], url: str, concurrency: int) -> dict[st
         for per_pass in _messages(docs)
     ]  # fmt: skip
 
+
+def run_bare(docs: list[dict[str, str]], url: str, concurrency: int, library: str) -> dict[str, Any]:
+    """The ceiling of an HTTP stack: the harness's two request bodies per document (built before
+    the clock starts), posted with ``httpx`` or ``aiohttp`` alone and the answers parsed as JSON;
+    no SDK, no validation, nothing else."""
+    bodies = _bodies(docs)
+    connections = max(64, concurrency * 2)
+
     async def main() -> list[Any]:
         semaphore = asyncio.Semaphore(concurrency)
-        limits = httpx2.Limits(max_connections=max(64, concurrency * 2))
-        async with httpx2.AsyncClient(base_url=url, limits=limits, timeout=60) as client:
+        if library == "httpx":
+            import httpx2
 
-            async def one(requests: list[dict[str, Any]]) -> Any:
-                async with semaphore:
-                    answers = await asyncio.gather(*(client.post("/chat/completions", json=b) for b in requests))
-                    return [a.raise_for_status().json() for a in answers]
+            session: Any = httpx2.AsyncClient(
+                base_url=url, limits=httpx2.Limits(max_connections=connections), timeout=60
+            )
 
+            async def post(body: dict[str, Any]) -> Any:
+                return (await session.post("/chat/completions", json=body)).raise_for_status().json()
+
+        else:
+            import aiohttp
+
+            session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=connections))
+
+            async def post(body: dict[str, Any]) -> Any:
+                async with session.post(f"{url}/chat/completions", json=body) as answer:
+                    answer.raise_for_status()
+                    return await answer.json()
+
+        async def one(requests: list[dict[str, Any]]) -> Any:
+            async with semaphore:
+                return await asyncio.gather(*(post(b) for b in requests))
+
+        try:
             return await asyncio.gather(*(one(b) for b in bodies), return_exceptions=True)
+        finally:
+            await (session.aclose() if library == "httpx" else session.close())
 
     outputs, wall, cpu = _measure(lambda: asyncio.run(main()))
     return {
@@ -344,8 +369,8 @@ def bench_one(
         return run_harness(jsonl, url, concurrency, work / f"harness-{concurrency}.jsonl")
     if framework in ("instructor", "instructor-2pass"):
         return run_instructor(docs, url, concurrency, two_pass=framework == "instructor-2pass")
-    if framework == "httpx-2pass":
-        return run_httpx(docs, url, concurrency)
+    if framework in ("httpx-2pass", "aiohttp-2pass"):
+        return run_bare(docs, url, concurrency, framework.split("-")[0])
     if framework == "langextract":
         return run_langextract(jsonl, url, concurrency, langextract_python)
     raise ValueError(framework)
@@ -381,6 +406,10 @@ def profile_harness(jsonl: Path, url: str, concurrency: int, work: Path, top: in
     import io
     import pstats
 
+    docs = jsonl.read_text(encoding="utf-8").splitlines()
+    warm = work / "warm-profile.jsonl"
+    warm.write_text("\n".join(docs[:8]) + "\n", encoding="utf-8")
+    run_harness(warm, url, 4, work / "warm-profile-out.jsonl")  # imports and schemas, like a row
     profiler = cProfile.Profile()
     profiler.enable()
     run_harness(jsonl, url, concurrency, work / "profile.jsonl")
@@ -429,7 +458,7 @@ STAGES = (  # (label, file path ending, function name)
         "harness/decoding.py",
         "model_json_schema",
     ),
-    ("  httpx: DeadlineClient.send (HTTP round trip)", "harness/endpoint.py", "send"),
+    ("  DeadlineClient.send (HTTP round trip: httpx2 API, aiohttp transport)", "harness/endpoint.py", "send"),
     ("harness grounding.ground_spans", "harness/grounding.py", "ground_spans"),
     ("harness refine.settle_quotes", "harness/refine.py", "settle_quotes"),
     ("harness quotes.recover_quotes (missed quotations)", "harness/quotes.py", "recover_quotes"),

@@ -27,6 +27,7 @@ STYLE = {
     "instructor": ("C1", "s"),
     "instructor-2pass": ("C2", "^"),
     "httpx-2pass": ("C7", "v"),
+    "aiohttp-2pass": ("C8", "P"),
     "langextract": ("C3", "D"),
 }
 

@@ -190,6 +190,40 @@ class DeadlineClient(httpx2.AsyncClient):
             raise httpx2.ReadTimeout(
                 f"no complete response within {self.deadline_s:g} s (HARNESS_TIMEOUT)", request=request
             ) from None
+        except httpx2.ConnectTimeout as exc:
+            if _refused(exc):
+                raise httpx2.ConnectError(str(exc), request=request) from exc.__cause__
+            raise
+
+
+class AiohttpDeadlineClient(DeadlineClient, openai.DefaultAioHttpClient):
+    """The same, on the aiohttp transport the openai SDK ships (``openai[aiohttp]``): 1 ms less
+    client CPU per document than httpx's own transport (4.5 against 5.6-6.0 ms at 16 concurrent
+    documents, ``bench/bench_throughput.py``), 20% more documents per second at 64."""
+
+
+def _refused(exc: httpx2.ConnectTimeout) -> bool:
+    """The aiohttp adapter the SDK vendors maps every ``ClientConnectorError`` (a refused
+    connection, an unknown host) to ``ConnectTimeout``: its most-specific-match loop compares the
+    target classes, so the broader ``ClientConnectionError`` wins (noted in the review of
+    openai/openai-python#3594). A refusal is not a timeout: callers are told "cannot reach"."""
+    import aiohttp
+
+    cause = exc.__cause__
+    return isinstance(cause, aiohttp.ClientConnectorError) and not isinstance(cause.os_error, TimeoutError)
+
+
+def http_client(settings: Settings, base_url: str) -> DeadlineClient:
+    """aiohttp's transport, unless the URL carries ``user:password``: aiohttp refuses those next
+    to the SDK's ``Authorization`` header ("Cannot combine AUTHORIZATION header with AUTH
+    argument or credentials encoded in URL"); httpx takes them."""
+    parts = urlsplit(base_url)
+    kind = DeadlineClient if parts.username or parts.password else AiohttpDeadlineClient
+    return kind(
+        settings.timeout_s,
+        timeout=settings.timeout_s,
+        limits=httpx2.Limits(max_connections=max(64, settings.concurrency * 2)),
+    )
 
 
 def _remember_async_validator_checks() -> None:
@@ -234,11 +268,7 @@ class Endpoint:
             api_key=api_key or "none",  # local servers need no key; the SDK wants a string
             timeout=settings.timeout_s,
             max_retries=0,  # retries are ours (tenacity), so they are counted and bounded
-            http_client=DeadlineClient(
-                settings.timeout_s,
-                timeout=settings.timeout_s,
-                limits=httpx2.Limits(max_connections=max(64, settings.concurrency * 2)),
-            ),
+            http_client=http_client(settings, base_url),
         )
         self._mode: str | None = None if settings.mode == "auto" else settings.mode
         self._lock = asyncio.Lock()

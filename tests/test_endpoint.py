@@ -4,6 +4,7 @@ accounting against a real loopback server."""
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from email.utils import formatdate
 
@@ -12,7 +13,9 @@ import openai
 import pytest
 
 from harness.decoding import decoding_schema
-from harness.endpoint import CallStats, Endpoint, is_refusal, is_transient, retry_after_s
+from harness.endpoint import (
+    AiohttpDeadlineClient, CallStats, DeadlineClient, Endpoint, is_refusal, is_transient, retry_after_s,
+)
 from harness.errors import ExtractionError, ModeRefusedError
 from openai_server import (
     LLAMA_CPP_REFUSAL, USAGE, FakeOpenAI, bad_schema, error, ok, refusing_json_schema, script,
@@ -88,6 +91,31 @@ def test_connection_failures_and_timeouts_are_transient():
     assert not is_transient(ValueError("x")) and not is_refusal(ValueError("x"))
 
 
+
+
+# --- transport ---------------------------------------------------------------------------------
+async def test_the_transport_is_aiohttp_unless_the_url_carries_credentials(fast_settings):
+    with FakeOpenAI() as server:
+        with_user = server.base_url.replace("http://", "http://analyst:pw@")
+        for url, kind in [(server.base_url, AiohttpDeadlineClient), (with_user, DeadlineClient)]:
+            endpoint = Endpoint(fast_settings(url), url, "fake-model")
+            output, _ = await endpoint.extract(messages(ARTICLE), Extraction)
+            await endpoint.aclose()
+            assert type(endpoint.client._client) is kind and output.events  # noqa: SLF001
+    assert len(server.completions) == 2
+    assert server.completions[1].headers["authorization"].startswith("Basic ")
+
+
+async def test_a_refused_connection_is_not_reported_as_a_timeout(fast_settings):
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}/v1"
+    endpoint = Endpoint(fast_settings(url), url, "fake-model")
+    with pytest.raises(openai.APIConnectionError) as caught:
+        await endpoint.client.models.list()
+    await endpoint.aclose()
+    assert not isinstance(caught.value, openai.APITimeoutError)
+    assert isinstance(caught.value.__cause__, httpx2.ConnectError)
 
 
 # --- negotiation and accounting against a real server ------------------------------------------
