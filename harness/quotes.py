@@ -578,16 +578,21 @@ SAYS_BEFORE = re.compile(
 
 
 def name_unknown_speakers(extraction: Extraction, document: str) -> list[str]:
-    """A claim whose speaker the model called "unknown" takes the speaker its sentence names
+    """A claim whose speaker the model called "unknown", or left empty ("null", removed by
+    ``refine.fix_speakers``), takes the speaker its sentence names
     next to its words ("Traders there say ...", ""...," he told Wire", "..., according to
     estimates by Western diplomats"; "he" is the speaker of the claim before); with none, it is
-    not an attributed statement and goes."""
+    not an attributed statement and goes. A claim with no speaker whose words are not in the
+    article goes too: a Claim needs a speaker."""
     warnings, dropped = [], []
     for claim in extraction.claims:
         content = claim.content
         said_by = (claim.speaker.name or claim.speaker.role or "").strip().lower()
-        if (said_by not in UNKNOWN_SPEAKERS or content.start is None
-                or content.grounding in (None, Grounding.none)):
+        if said_by and said_by not in UNKNOWN_SPEAKERS:
+            continue
+        if content.start is None or content.grounding in (None, Grounding.none):
+            if not said_by:  # no speaker and no words in the article: nothing says who said what
+                dropped.append(claim)
             continue
         first, last = sentences_around(document, content.start, content.end)
         line_end = document.find("\n", content.end)
@@ -604,7 +609,7 @@ def name_unknown_speakers(extraction: Extraction, document: str) -> list[str]:
         claim.speaker = _resolve(found, content.start, [c for c in extraction.claims if c is not claim])
         claim.cue = found.verb.lower()
         named = claim.speaker.name or claim.speaker.role
-        warnings.append(f"claim {claim.id}: speaker {said_by!r} is {named!r}, named next to its words "
+        warnings.append(f"claim {claim.id}: speaker {said_by or 'missing'!r} is {named!r}, named next to its words "
                         f"({found.who} {found.verb})")
     if dropped:
         extraction.claims = [c for c in extraction.claims if c not in dropped]

@@ -448,13 +448,16 @@ def test_an_unknown_speaker_is_the_one_named_next_to_the_words_or_the_claim_goes
            '"We fight the army face to face," he told Wire by telephone. The HLM has 2,000 fighters, '
            'according to Western diplomats.')
     ex = Extraction(claims=[
-        _claim("c1", "the market is the largest north of the capital", doc, name="unknown", kind="indirect"),
+        _claim("c1", "the market is the largest north of the capital", doc, name="null", kind="indirect"),
         _claim("c2", "The town grew up as a caravan stop", doc, name="Unknown", kind="indirect"),
         _claim("c3", "the group would attend the talks", doc, name="Dario Fenn", role="An HLM spokesman",
                kind="indirect"),
         _claim("c4", "We fight the army face to face,", doc, role="unknown"),
         _claim("c5", "The HLM has 2,000 fighters", doc, name="unknown", kind="indirect"),
+        _claim("c6", "The HLM has 2,000 fighters", doc, name="None", kind="indirect"),
     ])
+    ex.claims[-1].content = Span(text="The HLM has 9,000 fighters", grounding=Grounding.none)
+    fix_speakers(ex)  # "null" goes, and leaves c1 with no speaker at all: looked up like "unknown"
     warnings = name_unknown_speakers(ex, doc)
     assert [(c.id, c.speaker.name, c.speaker.role, c.cue) for c in ex.claims] == [
         ("c1", None, "Traders there", "say"),
@@ -462,8 +465,13 @@ def test_an_unknown_speaker_is_the_one_named_next_to_the_words_or_the_claim_goes
         ("c4", "Dario Fenn", "An HLM spokesman", "told"),  # "he": the speaker of the claim before
         ("c5", None, "Western diplomats", "according to"),
     ]
-    assert warnings[-1] == ("claim c2 removed: its speaker is unknown and no attribution stands next to its "
-                            "words: 'The town grew up as a caravan stop'")
+    assert warnings[-2:] == [
+        "claim c2 removed: its speaker is unknown and no attribution stands next to its words: "
+        "'The town grew up as a caravan stop'",
+        "claim c6 removed: its speaker is unknown and no attribution stands next to its words: "
+        "'The HLM has 9,000 fighters'",
+    ]
+    assert warnings[0] == "claim c1: speaker 'missing' is 'Traders there', named next to its words (Traders there say)"
 
 
 def test_a_claim_whose_words_are_only_its_attribution_goes():
