@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from harness.evaluation.align import (
     event_similarity,
     matched,
     norm_name,
+    span_iou,
     speaker_similarity,
 )
 from schemas import Claim, Event, Span, Speaker
@@ -111,3 +113,29 @@ def test_speaker_titles_are_ignored_and_roles_used_when_names_are_missing():
     # one body's common names are one name (seed-002: "The US has suggested ..." is the United States')
     assert speaker_similarity(Speaker(name="US"), Speaker(name="United States")) == 1.0
     assert speaker_similarity(Speaker(name="Daesh"), Speaker(name="ISIL")) == 1.0
+
+
+def _iou_by_sets(a: list[Span], b: list[Span]) -> float | None:
+    """The definition: characters covered by both over characters covered by either."""
+    ca = {i for s in a if s.start is not None for i in range(s.start, s.end)}
+    cb = {i for s in b if s.start is not None for i in range(s.start, s.end)}
+    return len(ca & cb) / len(ca | cb) if ca and cb else None
+
+
+def test_span_iou_on_runs_equals_the_character_set_definition():
+    rng = random.Random(5)
+
+    def group() -> list[Span]:
+        spans = []
+        for _ in range(rng.randint(0, 4)):
+            if rng.random() < 0.15:
+                spans.append(Span(text="x"))  # no offsets
+                continue
+            start = rng.randint(0, 60)
+            spans.append(Span(text="x", start=start, end=start + rng.randint(0, 20)))  # overlaps, empties
+        return spans
+
+    for _ in range(3000):
+        a, b = group(), group()
+        expected, got = _iou_by_sets(a, b), span_iou(a, b)
+        assert (got is None) if expected is None else got == pytest.approx(expected), (a, b)

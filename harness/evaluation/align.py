@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
 from typing import TypeVar
 
 import numpy as np
@@ -80,11 +81,13 @@ def matched(pairs: Iterable[Pair]) -> list[tuple[int, int, float]]:
 # --- text helpers -----------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=4096)  # the similarity matrix asks for every item's text once per pair
 def norm_text(text: str | None) -> str:
     """Lower case, punctuation dropped, whitespace collapsed."""
     return " ".join(_NON_WORD.sub(" ", (text or "").lower()).split())
 
 
+@lru_cache(maxsize=4096)
 def norm_name(name: str | None) -> str:
     """A person or body name without titles: ``Maj Gen Pat Ryder`` -> ``pat ryder``; one body's
     common names as one (``US`` -> ``united states``, the comparison's aliases)."""
@@ -121,21 +124,34 @@ def names_match(a: str | None, b: str | None) -> bool:
 # --- spans ------------------------------------------------------------------------------------
 
 
-def _chars(spans: Iterable[Span | None]) -> set[int]:
-    out: set[int] = set()
-    for s in spans:
-        if s is not None and s.start is not None and s.end is not None:
-            out.update(range(s.start, s.end))
-    return out
+def _intervals(spans: Iterable[Span | None]) -> list[tuple[int, int]]:
+    """The characters the spans cover, as sorted, disjoint ``(start, end)`` runs."""
+    runs: list[tuple[int, int]] = []
+    for start, end in sorted((s.start, s.end) for s in spans
+                             if s is not None and s.start is not None and s.end is not None and s.end > s.start):
+        if runs and start <= runs[-1][1]:
+            runs[-1] = (runs[-1][0], max(runs[-1][1], end))
+        else:
+            runs.append((start, end))
+    return runs
 
 
 def span_iou(a: Iterable[Span | None], b: Iterable[Span | None]) -> float | None:
     """Character-offset intersection over union of two groups of spans; ``None`` when either
-    group has no offsets at all."""
-    ca, cb = _chars(a), _chars(b)
-    if not ca or not cb:
+    group has no offsets at all. Computed on runs of characters, not sets of them (the sets
+    were 35% of scoring time)."""
+    ra, rb = _intervals(a), _intervals(b)
+    if not ra or not rb:
         return None
-    return len(ca & cb) / len(ca | cb)
+    shared, i, j = 0, 0, 0
+    while i < len(ra) and j < len(rb):
+        shared += max(0, min(ra[i][1], rb[j][1]) - max(ra[i][0], rb[j][0]))
+        if ra[i][1] < rb[j][1]:
+            i += 1
+        else:
+            j += 1
+    covered = sum(e - s for s, e in ra) + sum(e - s for s, e in rb) - shared
+    return shared / covered
 
 
 def event_spans(event: Event) -> list[Span]:
