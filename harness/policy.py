@@ -49,9 +49,9 @@ def _evidence(
 ) -> list[Span]:
     """Exact spans of the sentences overlapping ``span``."""
     assert span.start is not None and span.end is not None
-    first = max(0, bisect_right(starts, span.start) - 1)
     out = []
-    for a, b in sentences[first:]:
+    for at in range(max(0, bisect_right(starts, span.start) - 1), len(sentences)):  # no copy
+        a, b = sentences[at]
         if a >= span.end and out:
             break
         if a < max(span.end, span.start + 1) and span.start < b:

@@ -6,9 +6,11 @@ The sentences are synthetic (written for these tests), except where a fixture is
 
 from __future__ import annotations
 
+import random
+
 from harness.evaluation.fixtures import FIXTURES_DIR, load_fixture
 from harness.quotes import (
-    ATTRIBUTING, RECOVERED, drop_unattributed, is_english, name_unknown_speakers, recover_according_to, recover_quotes, recover_reported, speaker_from, speaker_from_subject,
+    ATTRIBUTING, RECOVERED, _Claims, drop_unattributed, is_english, name_unknown_speakers, recover_according_to, recover_quotes, recover_reported, speaker_from, speaker_from_subject,
     split_titled_names, trim_attribution,
 )
 from harness.refine import cut_at_paragraph, fix_speakers
@@ -487,3 +489,29 @@ def test_a_claim_whose_words_are_only_its_attribution_goes():
     assert [c.id for c in ex.claims] == ["c2", "c3"]
     assert warnings == ["claim c1 removed: its words are only its attribution ('Minister for the Middle East, "
                         "Tobias Ellwood said'), not what was said"]
+
+
+def test_the_claims_index_answers_as_a_scan_of_every_claim_would():
+    """``_Claims`` (recoveries' overlap and nearest-before queries in O(log n)) against the
+    definitions it replaced: a scan of every claim, a sort of the earlier ones."""
+    rng = random.Random(3)
+    doc = "x" * 400
+    for _ in range(200):
+        claims = []
+        for n in range(rng.randint(0, 12)):
+            start = rng.randint(0, 380)
+            end = start + rng.randint(1, rng.choice((5, 60)))
+            grounding = rng.choice((Grounding.exact, Grounding.fuzzy, Grounding.none))
+            content = (Span(text="x", grounding=Grounding.none) if rng.random() < 0.1 else
+                       Span(text=doc[start:end], start=start, end=end, grounding=grounding))
+            claims.append(Claim(id=f"c{n}", kind="direct", speaker=Speaker(name="A"), cue="said", content=content))
+        index = _Claims(Extraction(claims=claims))
+        for _ in range(20):
+            start = rng.randint(0, 390)
+            end = start + rng.randint(1, 40)
+            assert index.overlapping(start, end) == [
+                c for c in claims if c.content.start is not None and c.content.grounding != Grounding.none
+                and c.content.start < end and start < c.content.end]
+            assert list(index.before(start)) == sorted(
+                (c for c in claims if c.content.start is not None and c.content.start < start),
+                key=lambda c: c.content.start, reverse=True)
