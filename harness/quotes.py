@@ -291,7 +291,7 @@ class _Claims:
     claim per candidate, which made a document of 4,000 attributed sentences take 5 s and one of
     70,000 run past 3 minutes; a new claim's id costs O(1)."""
 
-    def __init__(self, extraction: Extraction, leave_out: Claim | None = None):
+    def __init__(self, extraction: Extraction):
         self.extraction = extraction
         self.ids = {c.id for c in extraction.claims}
         self._next_r = 1
@@ -299,8 +299,7 @@ class _Claims:
         self._claims: list[Claim] = []  # in the order of _keys
         self._longest = 0
         for claim in extraction.claims:
-            if claim is not leave_out:
-                self._index(claim)
+            self._index(claim)
 
     def _index(self, claim: Claim) -> None:
         start, end = claim.content.start, claim.content.end
@@ -621,12 +620,12 @@ SAYS_BEFORE = re.compile(
 
 def name_unknown_speakers(extraction: Extraction, document: str) -> list[str]:
     """A claim whose speaker the model called "unknown", or left empty ("null", removed by
-    ``refine.fix_speakers``), takes the speaker its sentence names
-    next to its words ("Traders there say ...", ""...," he told Wire", "..., according to
-    estimates by Western diplomats"; "he" is the speaker of the claim before); with none, it is
-    not an attributed statement and goes. A claim with no speaker whose words are not in the
+    ``refine.fix_speakers``), takes the speaker its sentence names next to its words ("Traders
+    there say ...", ""...," he told Wire", "..., according to estimates by Western diplomats";
+    "he" is the speaker of the claim before); with none, it is not an attributed statement and
+    goes. A claim with no speaker whose words are not in the
     article goes too: a Claim needs a speaker."""
-    warnings, dropped = [], []
+    warnings, dropped, claims = [], [], _Claims(extraction)  # a claim is never "before" itself
     for claim in extraction.claims:
         content = claim.content
         said_by = (claim.speaker.name or claim.speaker.role or "").strip().lower()
@@ -648,7 +647,7 @@ def name_unknown_speakers(extraction: Extraction, document: str) -> list[str]:
         if found is None:
             dropped.append(claim)
             continue
-        claim.speaker = _resolve(found, content.start, _Claims(extraction, leave_out=claim))
+        claim.speaker = _resolve(found, content.start, claims)
         claim.cue = found.verb.lower()
         named = claim.speaker.name or claim.speaker.role
         warnings.append(f"claim {claim.id}: speaker {said_by or 'missing'!r} is {named!r}, named next to its words "
