@@ -406,9 +406,8 @@ def profile_harness(jsonl: Path, url: str, concurrency: int, work: Path, top: in
     import io
     import pstats
 
-    docs = jsonl.read_text(encoding="utf-8").splitlines()
-    warm = work / "warm-profile.jsonl"
-    warm.write_text("\n".join(docs[:8]) + "\n", encoding="utf-8")
+    docs = [json.loads(line) for line in jsonl.read_text(encoding="utf-8").splitlines()]
+    warm = write_jsonl(docs[:8], work / "warm-profile.jsonl")
     run_harness(warm, url, 4, work / "warm-profile-out.jsonl")  # imports and schemas, like a row
     profiler = cProfile.Profile()
     profiler.enable()
