@@ -97,6 +97,13 @@ REPORTING = (
     r"insisted|argued|claimed|explained|stressed|emphasi[sz]ed|maintained|asserted|conceded|"
     r"admitted|predicted|cautioned|indicated|declared|reported|refuted|rejected"
 )
+#: the verbs of a statement's stance ("The United States strongly condemns ...", "The U.S.
+#: reaffirms its commitment ...", "We call on ..."): what follows is what was said, as after blame
+STANCE = (r"condemn(?:s|ed)?|denounce[sd]?|deplore[sd]?|welcome[sd]?|reaffirm(?:s|ed)?|urge[sd]?|"
+          r"demand(?:s|ed)?|call(?:s|ed)?\s+(?:on|for|upon)")
+#: an adverb between a subject and its verb ("strongly condemns"): a list, as "[a-z]+ly" would
+#: read "The ally said" as "The" + "ally said"
+MANNER = r"strongly|firmly|categorically|unequivocally|publicly|formally|officially|flatly|vehemently|sharply|roundly"
 # not a clause ("officials who said", "attacks were reported") nor a negation ("No group claimed")
 _SUBJECT_WORD = (
     r"(?!(?i:who|which|that|and|but|or|when|after|before|while|if|as|because|not|no|none|nobody|"
@@ -108,7 +115,7 @@ REPORTED = re.compile(
     r"(?:(?P<lead>[A-Z][^,.;:!?\"“”\n]{0,60}+),\s+)?"
     rf"(?P<who>(?:{_SUBJECT_WORD}\s+){{0,5}}?{_SUBJECT_WORD})\s+"
     r"(?:(?:has|have|had)\s+)?(?:(?:also|further|later|previously|again|earlier)\s+)?"
-    rf"(?P<verb>{REPORTING})(?:\s+that)?\s+"
+    rf"(?:(?:{MANNER})\s+)?(?P<verb>{REPORTING}|{STANCE})(?:\s+that)?\s+"
     r"(?!to\s)(?P<content>[^\s\"“”«][^.!?\n]*?[^.!?\s,;:])[.!?](?=[\s\"”]|$)",  # not "said to be"
     re.M,
 )
@@ -136,9 +143,12 @@ OWN_SUBJECT = re.compile(
     r"(?:(?P<lead>[A-Z][^,.;:!?\"“”\n]{0,60}+),\s+)?"  # "In a previous statement, it refuted ..."
     rf"(?P<who>(?:{_SUBJECT_WORD}\s+){{0,5}}?{_SUBJECT_WORD})\s+"
     r"(?:(?:has|have|had)\s+)?(?:(?:also|further|later|previously|again|earlier|specifically)\s+)?"
+    rf"(?:(?:{MANNER})\s+)?"
     rf"(?:(?P<verb>{REPORTING})\b(?:(?:\s+(?:on|in|at|during|late|early|last|this)\b[^.;:!?,\"“”]{{0,40}}?)?"
-    rf",?\s+that\b)?\s*|(?P<blame>{BLAMING})\b)"  # "said[ on Monday] that"
+    rf",?\s+that\b)?\s*|(?P<blame>{BLAMING})\b|(?P<stance>{STANCE})\b)"  # "said[ on Monday] that"
 )
+#: a lead phrase before a sentence's subject: "On Saturday, [Dae’sh claimed ...]"
+LEAD = re.compile(r"[A-Z][^,.;:!?\"“”\n]{0,60}+,\s+")
 # attribution before the opening mark, ending in a comma or colon: a verb, then at most 60
 # characters to the comma or colon; the speaker is the run of words (<= 100 characters, no
 # punctuation) right before the verb. Found verb first: one pattern "speaker, then verb" tried
@@ -493,6 +503,12 @@ def _split_coordinated(claim: Claim, extraction: Extraction, document: str) -> l
     return [f"claim {claim.id}: a second statement ({m.group('verb')!r} ...) is claim {second.id}"]
 
 
+def _opens_sentence(document: str, at: int, starts: tuple[int, ...]) -> bool:
+    """``at`` starts a sentence, or follows only a lead phrase of its sentence ("On Saturday, ")."""
+    i = bisect_right(starts, at) - 1
+    return starts[i] == at or LEAD.fullmatch(document, starts[i], at) is not None
+
+
 def speaker_from_subject(extraction: Extraction, document: str) -> list[str]:
     """A claim whose words open a sentence with their own subject and a reporting or blaming
     verb ("The United States holds Iran responsible ...", "A police spokesman said ...") is that
@@ -505,13 +521,14 @@ def speaker_from_subject(extraction: Extraction, document: str) -> list[str]:
     "Daniel Okoro")."""
     if not extraction.claims:
         return []
-    starts = set(sentence_starts(document))
+    starts = sentence_starts(document)
     quotes = quotations(document)
     warnings = []
     previous: Claim | None = None
     for claim in sorted(extraction.claims, key=lambda c: c.content.start if c.content.start is not None else -1):
         content, before, previous = claim.content, previous, claim
-        if (content.start is None or content.grounding != Grounding.exact or content.start not in starts
+        if (content.start is None or content.grounding != Grounding.exact
+                or not _opens_sentence(document, content.start, starts)
                 or any(qs <= content.start <= qe for qs, qe in quotes)):
             continue
         m = OWN_SUBJECT.match(document, content.start, content.end)
@@ -532,10 +549,12 @@ def speaker_from_subject(extraction: Extraction, document: str) -> list[str]:
             # "Police said", "A police spokesman said": a description, not a name
             generic = not any(w[:1].isupper() for w in words) or (len(words) == 1 and TITLE_WORDS.fullmatch(words[0]))
             subject = Speaker(role=" ".join(who)) if generic else speaker_from(" ".join(words))
-        cue = m.group("verb") or m.group("blame").split()[0]  # "acknowledged", "holds"
-        # what was said: after "said (that)"; after a blaming verb, its object ("Iran responsible
-        # for ...", "Kataib Hezbollah in the recent drone attack"), as the guidelines have it
-        said_from = m.end() if m.group("verb") else m.start("blame") + len(m.group("blame").split()[0])
+        blame = m.group("blame")
+        cue = " ".join((m.group("verb") or m.group("stance") or blame.split()[0]).split())  # "holds", "call on"
+        # what was said: after "said (that)" or a verb of stance ("condemns the attack"); after a
+        # blaming verb, its object ("Iran responsible for ...", "Kataib Hezbollah in the recent
+        # drone attack"), as the guidelines have it
+        said_from = m.start("blame") + len(blame.split()[0]) if blame else m.end()
         while said_from < content.end and document[said_from].isspace():
             said_from += 1
         said = document[said_from : content.end]

@@ -227,6 +227,48 @@ def test_a_subject_after_a_lead_phrase_is_the_speaker():
     assert ex.claims[0].content.text == "the army would reopen the roads into Tarvos"
 
 
+def test_a_verb_of_stance_gives_its_subject_and_its_object():
+    # the shapes of usds-01/02/03 (Qwen gave the first to Kerry, named later, with the cue
+    # "strongly"; the second to "the article"), on synthetic sentences
+    condemn = "The Kestrian government strongly condemns the shelling of the Tesh market"
+    claimed = "the Northern Front claimed the attack on the Tesh checkpoint"
+    doc = (f"{condemn}. Minister Ana Vell raised these concerns in a call.\n"
+           f"On Saturday, {claimed}.\n"
+           "The ally said the talks would resume.")
+    ex = Extraction(claims=[_claim("c1", condemn, doc, name="Ana Vell", kind="indirect"),
+                            _claim("c2", claimed, doc, role="the article", kind="indirect"),
+                            _claim("c3", "The ally said the talks would resume", doc, name="unknown",
+                                   kind="indirect")])
+    warnings = speaker_from_subject(ex, doc)
+    c1, c2, c3 = ex.claims
+    assert (c1.speaker, c1.cue, c1.content.text) == (
+        Speaker(role="Kestrian government"), "condemns", "the shelling of the Tesh market")
+    # the subject after a lead phrase ("On Saturday, "), which the content does not hold
+    assert (c2.speaker, c2.cue, c2.content.text) == (
+        Speaker(name="Northern Front"), "claimed", "the attack on the Tesh checkpoint")
+    # "ally" is no adverb of "said": the subject is "The ally", a description
+    assert (c3.speaker, c3.content.text) == (Speaker(role="The ally"), "the talks would resume")
+    assert len(warnings) == 3 and all(doc[c.content.start : c.content.end] == c.content.text for c in ex.claims)
+
+
+def test_a_statement_of_stance_the_model_left_out_is_recovered():
+    # the shapes of ukgov-03, usds-02 and usds-03, on synthetic sentences
+    doc = ("Foreign Minister Ana Vell welcomes the report of the inquiry into the convoy attack.\n"
+           "The Kestrian government strongly condemns the shelling of the Tesh market.\n"
+           "We also call on both sides to let the aid convoys through.\n"
+           "The army reaffirmed its commitment to the truce.\n"
+           "The convoy was welcomed by crowds in Tesh.")  # passive: nobody speaks
+    ex = Extraction()
+    warnings = recover_reported(ex, doc)
+    assert _recovered(ex) == [
+        ("Ana Vell", "Foreign Minister", "welcomes", "the report of the inquiry into the convoy attack"),
+        (None, "The Kestrian government", "condemns", "the shelling of the Tesh market"),
+        (None, "The Kestrian government", "call on", "both sides to let the aid convoys through"),  # "We"
+        (None, "The army", "reaffirmed", "its commitment to the truce"),
+    ]
+    assert len(warnings) == 4
+
+
 def test_indirect_words_that_hold_their_own_attribution_keep_what_was_said():
     # the fixtures' shapes: Qwen's content started before the speaker's verb
     doc = ("A spokesman for the army, Colonel Ivo Reznik, said the explosion may have been caused by munitions.\n"
