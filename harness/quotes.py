@@ -18,11 +18,13 @@ alone. Pronouns and "the statement" take the speaker of the nearest claim before
 ``recover_according_to`` does the same for reported speech that the sentence itself attributes:
 "According to officials, ..." and "..., according to the ministry." (an ``indirect`` claim, when
 the source is at most ``MAX_SOURCE_WORDS`` words), and ``recover_reported`` for a sentence
-"[On Monday, ]Iran's Foreign Ministry[ has] refuted[ that] ...": a reporting verb right after a
-short subject that opens the sentence (not a relative clause, a passive or a negation).
+"[On Monday, ]Iran's Foreign Ministry[ has] refuted[ that] ...": a reporting verb, or a verb of
+stance ("The United States strongly condemns ..."), right after a short subject that opens the
+sentence (not a relative clause, a passive or a negation); and for a claim of responsibility by
+a named group anywhere in a sentence ("..., for which Da’esh has claimed responsibility").
 
 ``speaker_from_subject`` corrects rather than adds: a claim whose words open with their own
-subject and a reporting or blaming verb ("The United States holds Iran responsible ...") is
+subject and a reporting, blaming or stance verb ("The United States holds Iran responsible ...") is
 that subject's, whichever party the model named (seed-000: Kataib Hezbollah, the group the
 sentence is about); after "X said (that)" its content is cut to what was said.
 
@@ -103,7 +105,8 @@ STANCE = (r"condemn(?:s|ed)?|denounce[sd]?|deplore[sd]?|welcome[sd]?|reaffirm(?:
           r"demand(?:s|ed)?|call(?:s|ed)?\s+(?:on|for|upon)")
 #: an adverb between a subject and its verb ("strongly condemns"): a list, as "[a-z]+ly" would
 #: read "The ally said" as "The" + "ally said"
-MANNER = r"strongly|firmly|categorically|unequivocally|publicly|formally|officially|flatly|vehemently|sharply|roundly"
+MANNER = (r"strongly|firmly|categorically|unequivocally|publicly|formally|officially|flatly|vehemently|"
+          r"sharply|roundly|utterly|warmly|fully|deeply|wholeheartedly|very\s+much")
 # not a clause ("officials who said", "attacks were reported") nor a negation ("No group claimed")
 _SUBJECT_WORD = (
     r"(?!(?i:who|which|that|and|but|or|when|after|before|while|if|as|because|not|no|none|nobody|"
@@ -404,6 +407,8 @@ def _add_reported(claims: _Claims, document: str, start: int, end: int,
     if (len(who.split()) > MAX_SOURCE_WORDS or _words(document[start:end]) < MIN_WORDS
             or claims.overlapping(start, end) or _excluded(start, end, exclude)):
         return []
+    if who.lower() in PRONOUNS and next(claims.before(start), None) is None:
+        return []  # "We welcome ..." with no claim before to say who "we" are
     speaker = _resolve(_Attribution(who, cue), start, claims)
     return [_note(claims.add(speaker, cue, "indirect", start, end, document), what)]
 
@@ -425,6 +430,40 @@ def recover_according_to(extraction: Extraction, document: str,
     return warnings
 
 
+#: a claim of responsibility anywhere in a sentence ("for which Da’esh has claimed responsibility
+#: and ...", "Kataib Hezbollah, the Iran-aligned group that claimed responsibility for the attack
+#: on Sunday, stated ..."): what was claimed, to the end of its clause ...
+CLAIMED = re.compile(r"\bclaimed\s+(?P<content>responsibility(?:\s+for\s+[^,.;:!?\"“”\n]+?)?)(?=\s+and\s|[,.;:!?\n]|$)")
+#: ... and who claimed it: the name right before ("No group claimed" names nobody), or the name
+#: a relative clause describes ("Kataib Hezbollah, the ... group that")
+CLAIMANT = re.compile(
+    rf"(?<![\w'’-])(?P<who>{_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{0,4}})"
+    r"(?:,\s+(?:the|a|an)\s+[^,.;:!?\"“”\n]{1,60}?\s+(?:that|which|who))?"
+    r"\s+(?:(?:has|have|had)\s+)?(?:also\s+)?$")
+
+
+def _claims_of_responsibility(claims: _Claims, document: str, exclude: list[tuple[int, int]]) -> list[str]:
+    """An ``indirect`` claim for each claim of responsibility by a named group that no claim
+    states. It may sit inside a longer statement (the State Department's "The United States
+    condemns the attacks ..., for which Da’esh has claimed responsibility", or the group's own
+    "Kataib Hezbollah, the group that claimed responsibility ..., stated that ..."): only a claim
+    within the group's name and the end of what it claimed is the same statement."""
+    warnings = []
+    for m in CLAIMED.finditer(document):
+        named = CLAIMANT.search(document, max(0, m.start() - 160), m.start())
+        if named is None or named.group("who").lower() in PRONOUNS:
+            continue
+        start, end = m.span("content")
+        if _excluded(start, end, exclude) or any(
+                c.content.start >= named.start() and c.content.end <= end + 1 for c in claims.overlapping(start, end)):
+            continue
+        who = named.group("who").split()
+        speaker = speaker_from(" ".join(who[1:] if who[0].lower() in _DETERMINERS and len(who) > 1 else who))
+        added = claims.add(speaker, "claimed", "indirect", start, end, document)
+        warnings.append(_note(added, "a claim of responsibility"))
+    return warnings
+
+
 def recover_reported(extraction: Extraction, document: str,
                      exclude: list[tuple[int, int]] = ()) -> list[str]:
     """Add an ``indirect`` claim for each sentence "X said (that) ..." (a reporting verb right
@@ -442,6 +481,8 @@ def recover_reported(extraction: Extraction, document: str,
             if who.split()[-1].lower() not in _DETERMINERS:
                 warnings += _add_reported(claims, document, start, end, who, m.group("verb"), exclude,
                                           "a reporting verb")
+    if "claimed responsibility" in document:
+        warnings += _claims_of_responsibility(claims, document, exclude)
     return warnings
 
 

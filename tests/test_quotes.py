@@ -269,6 +269,40 @@ def test_a_statement_of_stance_the_model_left_out_is_recovered():
     assert len(warnings) == 4
 
 
+def test_a_claim_of_responsibility_is_recovered_inside_a_longer_statement():
+    # the shapes of usds-01 and seed-002, on synthetic sentences
+    condemn = ("Kestria strongly condemns the bombing of the Tesh market, for which the Northern Front "
+               "has claimed responsibility and where 14 people were killed")
+    doc = (f"{condemn}.\n"
+           "On Monday the Harun Brigades, the Iran-aligned group that claimed responsibility for the attack on "
+           "Sunday, stated that it was done to spare the government.\n"
+           "No group claimed responsibility for the blast in Ilsk.\n"  # nobody claims
+           "The Kaloma Front, a group that claimed responsibility for the shelling, denied it on Friday.\n"
+           "The Dovan Legion claimed responsibility for the ambush, the army said.")
+    legion = "The Dovan Legion claimed responsibility for the ambush"
+    ex = Extraction(claims=[_claim("c1", condemn, doc, name="Kestria", kind="indirect"),
+                            _claim("c2", legion, doc, role="the army", kind="indirect")])
+    warnings = recover_reported(ex, doc)
+    assert _recovered(ex) == [
+        ("Northern Front", None, "claimed", "responsibility"),  # inside Kestria's words
+        ("Harun Brigades", None, "claimed", "responsibility for the attack on Sunday"),
+        ("Kaloma Front", None, "claimed", "responsibility for the shelling"),
+    ]  # the Legion's claim is the model's c2 already
+    assert len(warnings) == 3 and all(doc[c.content.start : c.content.end] == c.content.text for c in ex.claims)
+
+
+def test_a_first_person_statement_takes_the_speaker_before_or_is_left():
+    doc = ("I very much welcome the agreement between the two governments.\n"  # nobody before: left
+           "Minister Ana Vell said the talks had gone well.\n"
+           "I utterly condemn the attack on the Tesh market this morning.")
+    ex = Extraction()
+    recover_reported(ex, doc)
+    assert _recovered(ex) == [
+        ("Ana Vell", "Minister", "said", "the talks had gone well"),
+        ("Ana Vell", "Minister", "condemn", "the attack on the Tesh market this morning"),
+    ]
+
+
 def test_indirect_words_that_hold_their_own_attribution_keep_what_was_said():
     # the fixtures' shapes: Qwen's content started before the speaker's verb
     doc = ("A spokesman for the army, Colonel Ivo Reznik, said the explosion may have been caused by munitions.\n"
