@@ -69,6 +69,7 @@ AFTER = re.compile(
     rf"|(?P<who2>{_WHO})\s+(?P<verb2>{VERBS})\b)",
     re.I,
 )
+RELATIVE = re.compile(r"\s+(?:who|which|that|whose)\s+")
 PLACE_OR_TIME = re.compile(r"\s+(?:in|at|on|during|from|after|before|when|while|as)\s+")
 WHEN_OR_WHERE = re.compile(r"\s+(?:in|at|on|during)\s+")
 #: a time phrase ending a sentence's subject: "Dovan's defence ministry on Sunday (denied ...)"
@@ -112,16 +113,23 @@ _SUBJECT_WORD = (
     r"(?!(?i:who|which|that|and|but|or|when|after|before|while|if|as|because|not|no|none|nobody|"
     r"is|are|was|were|be|been|being)\b)[\w'’.-]++"
 )
+# a name: capitalised words, with Arabic and European particles ("Abu Hussein al-Hamidawi",
+# "Ursula von der Leyen")
+_NAME_WORD = r"(?:[A-Z][\w'’.-]*|(?:al|el|ad|as|bin|ibn|de|da|del|van|von|der|den|le|la)(?:-[A-Z][\w'’-]*)?)"
 #: a subject that is only a determiner is a participle's ("the reported attack"), not a speaker
 _DETERMINERS = {"the", "a", "an", "this", "that", "these", "those", "its", "their"}
 REPORTED = re.compile(
     r"(?:(?P<lead>[A-Z][^,.;:!?\"“”\n]{0,60}+),\s+)?"
-    rf"(?P<who>(?:{_SUBJECT_WORD}\s+){{0,5}}?{_SUBJECT_WORD})\s+"
+    rf"(?P<who>(?:{_SUBJECT_WORD}\s+){{0,5}}?{_SUBJECT_WORD})"
+    rf"(?:,\s+(?P<name>[A-Z][\w'’.-]*(?:\s+{_NAME_WORD}){{0,4}}),)?\s+"  # "An HLM spokesman, Dario Fenn,"
     r"(?:(?:has|have|had)\s+)?(?:(?:also|further|later|previously|again|earlier)\s+)?"
-    rf"(?:(?:{MANNER})\s+)?(?P<verb>{REPORTING}|{STANCE})(?:\s+that)?\s+"
+    rf"(?:continue[sd]?\s+to\s+)?(?:(?:{MANNER})\s+)?(?P<verb>{REPORTING}|{STANCE})(?:\s+that)?\s+"
     r"(?!to\s)(?P<content>[^\s\"“”«][^.!?\n]*?[^.!?\s,;:])[.!?](?=[\s\"”]|$)",  # not "said to be"
     re.M,
 )
+#: a clause joined to its sentence, where reported speech may start: "..., and local officials
+#: said ...", "..., but the officials said ..."
+JOINED_CLAUSE = re.compile(r",\s+(?:and|but)\s+")
 # what may follow the verb of an attribution that ends its sentence: a time or place, then the
 # sentence's end ("said on Sunday.", "reported.")
 _VERB_TO_END = r"(?:\s+(?:on|in|at|late|early|last|this)\s+[^.!?,\"“”\n]{1,40}?)?[.!?]"
@@ -161,10 +169,7 @@ BEFORE_WHO = re.compile(r"[^,.;:!?\"“”«»]{1,100}$")
 #: BEFORE_VERB can only match text ending in a comma or colon, within its last ~180 characters
 #: (speaker <= 100, verb, <= 60 more); searching whole paragraphs cost 13% of a batch's CPU.
 BEFORE_WINDOW = 200
-# a name: the trailing run of capitalised words ("... spokesperson John Kirby")
-# a name at the end of a phrase: capitalised words, with Arabic and European particles
-# ("Abu Hussein al-Hamidawi", "Ursula von der Leyen")
-_NAME_WORD = r"(?:[A-Z][\w'’.-]*|(?:al|el|ad|as|bin|ibn|de|da|del|van|von|der|den|le|la)(?:-[A-Z][\w'’-]*)?)"
+# a name at the end of a phrase: the trailing run of name words ("... spokesperson John Kirby")
 NAME_TAIL = re.compile(rf"^(?P<role>.*?)\s*(?P<name>(?:{_NAME_WORD}\s+)*(?:[A-Z][\w'’-]*|(?:al|el)-[A-Z][\w'’-]*))$")
 
 
@@ -399,8 +404,8 @@ def _excluded(start: int, end: int, exclude: list[tuple[int, int]]) -> bool:
     return any(s < end and start < e for s, e in exclude)
 
 
-def _add_reported(claims: _Claims, document: str, start: int, end: int,
-                  who: str, cue: str, exclude: list[tuple[int, int]], what: str) -> list[str]:
+def _add_reported(claims: _Claims, document: str, start: int, end: int, who: str, cue: str,
+                  exclude: list[tuple[int, int]], what: str, role: str | None = None) -> list[str]:
     """Add ``document[start:end]`` as an ``indirect`` claim of ``who`` unless the source is too
     long to be a speaker, the statement too short, already covered, or page furniture; returns
     its warning (none if nothing was added)."""
@@ -409,7 +414,7 @@ def _add_reported(claims: _Claims, document: str, start: int, end: int,
         return []
     if who.lower() in PRONOUNS and next(claims.before(start), None) is None:
         return []  # "We welcome ..." with no claim before to say who "we" are
-    speaker = _resolve(_Attribution(who, cue), start, claims)
+    speaker = _resolve(_Attribution(who, cue, role), start, claims)
     return [_note(claims.add(speaker, cue, "indirect", start, end, document), what)]
 
 
@@ -424,7 +429,8 @@ def recover_according_to(extraction: Extraction, document: str,
     for pattern in (ACCORDING_LEAD, ACCORDING_TAIL):
         for m in filter(None, (pattern.match(document, at) for at in starts)):
             start, end = m.span("content")
-            who = WHEN_OR_WHERE.split(m.group("who"), maxsplit=1)[0].strip()
+            # "a military source who asked not to be named": the source, not its description
+            who = RELATIVE.split(WHEN_OR_WHERE.split(m.group("who"), maxsplit=1)[0], maxsplit=1)[0].strip()
             warnings += _add_reported(claims, document, start, end, who, "according to", exclude,
                                       '"according to"')
     return warnings
@@ -474,13 +480,16 @@ def recover_reported(extraction: Extraction, document: str,
     ends = (*starts[1:], len(document))
     ending_reported = [at for at, end in zip(starts, ends)
                        if ENDS_REPORTED.search(document, max(at, end - 70), end)]
-    for pattern, tried in ((REPORTED, starts), (TRAILING, ending_reported)):
+    # "..., and local officials said they had asked ...", "..., but the officials said ..."
+    clauses = [c.end() for c in JOINED_CLAUSE.finditer(document)]
+    for pattern, tried in ((REPORTED, starts), (REPORTED, clauses), (TRAILING, ending_reported)):
         for m in filter(None, (pattern.match(document, at) for at in tried)):
             start, end = m.span("content")
             who = TIME_TAIL.sub("", m.group("who"))
             if who.split()[-1].lower() not in _DETERMINERS:
-                warnings += _add_reported(claims, document, start, end, who, m.group("verb"), exclude,
-                                          "a reporting verb")
+                name = m.groupdict().get("name")  # "An HLM spokesman, Dario Fenn, denied ..."
+                warnings += _add_reported(claims, document, start, end, name or who, m.group("verb"), exclude,
+                                          "a reporting verb", role=who if name else None)
     if "claimed responsibility" in document:
         warnings += _claims_of_responsibility(claims, document, exclude)
     return warnings

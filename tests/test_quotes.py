@@ -303,6 +303,26 @@ def test_a_first_person_statement_takes_the_speaker_before_or_is_left():
     ]
 
 
+def test_reported_speech_in_a_joined_clause_or_after_an_apposition_is_recovered():
+    # syn-long-chunking's shapes, which the model missed
+    doc = ("The wells were failing before the crisis, and local officials said they had asked for water tankers.\n"
+           "The presidency gave no reason, but two officials close to the president said she had lost confidence.\n"
+           "An HLM spokesman, Dario Fenn, denied that the group had planted the bomb.\n"
+           "At least four soldiers were killed, according to a military source who asked not to be named.\n"
+           "We continue to urge our partners to fund the mission.\n"  # "We": the claim before's speaker
+           "The army advanced, and the rebels said to be in the town fled.")  # "said to be": no speech
+    ex = Extraction()
+    warnings = recover_reported(ex, doc) + recover_according_to(ex, doc)
+    assert _recovered(ex) == [
+        ("Dario Fenn", "An HLM spokesman", "denied", "the group had planted the bomb"),
+        ("Dario Fenn", "An HLM spokesman", "urge", "our partners to fund the mission"),
+        (None, "local officials", "said", "they had asked for water tankers"),
+        (None, "two officials close to the president", "said", "she had lost confidence"),
+        (None, "a military source", "according to", "At least four soldiers were killed"),
+    ]
+    assert len(warnings) == 5
+
+
 def test_indirect_words_that_hold_their_own_attribution_keep_what_was_said():
     # the fixtures' shapes: Qwen's content started before the speaker's verb
     doc = ("A spokesman for the army, Colonel Ivo Reznik, said the explosion may have been caused by munitions.\n"
