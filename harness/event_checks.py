@@ -25,7 +25,10 @@ article states the perpetrator as plain fact. A small model fills it with any ac
 perpetrator, the victim, the minister who spoke. An entry is kept when a sentence of the article
 names its actor (every content word of the name) in words of responsibility ("claimed
 responsibility", "accused", "blamed", "implicated", "denied", "suspected", "believed", "behind");
-that sentence becomes the entry's ``evidence``. The others are removed.
+that sentence becomes the entry's ``evidence``. The others are removed. An event of a kind that
+has no perpetrator (an agreement, a group suspending its operations, arrests, an election, a
+policy, a trial: ``NO_PERPETRATOR``) keeps no responsibility at all: who did it is an actor, and
+who blames whom for it is a claim.
 
 Each change is a warning.
 """
@@ -100,15 +103,31 @@ def _words_of(text: str) -> set[str]:
     return set(_WORD.findall(text.translate(_FOLD).lower()))
 
 
+#: The types whose events nobody is "responsible" for in the guidelines' sense (claimed, accused,
+#: suspected, denied): the non-violent strategic developments (looting and disrupted weapons use
+#: are acts one can be accused of), politics and legal proceedings.
+NO_PERPETRATOR = frozenset(
+    t for t in EventType
+    if t.value.split(".")[0] in ("politics", "legal")
+    or (t.value.startswith("strategic.") and t not in (EventType.strategic_looting, EventType.strategic_disrupted_weapons_use))
+)
+
+
 def check_responsibility(extraction: Extraction, document: str) -> list[str]:
     if not any(event.responsibility for event in extraction.events):
         return []
+    warnings = []
+    for event in extraction.events:
+        if event.responsibility and event.type in NO_PERPETRATOR:
+            warnings.append(f"event {event.id}: responsibility of "
+                            f"{', '.join(repr(r.actor) for r in event.responsibility)} removed: "
+                            f"a {event.type.value} event has no perpetrator")
+            event.responsibility = []
     starts = sentence_starts(document)
     stating = [  # the sentences that speak of responsibility: (start, end, their words)
         (a, b, _words_of(document[a:b]))
         for a, b in zip(starts, (*starts[1:], len(document))) if RESPONSIBILITY.search(document, a, b)
     ]
-    warnings = []
     for event in extraction.events:
         kept = []
         harmed = [_words_of(a.name) for a in event.actors if a.role in ("target", "victim")]

@@ -118,8 +118,12 @@ _SUBJECT_WORD = (
 _NAME_WORD = r"(?:[A-Z][\w'’.-]*|(?:al|el|ad|as|bin|ibn|de|da|del|van|von|der|den|le|la)(?:-[A-Z][\w'’-]*)?)"
 #: a subject that is only a determiner is a participle's ("the reported attack"), not a speaker
 _DETERMINERS = {"the", "a", "an", "this", "that", "these", "those", "its", "their"}
+#: a lead phrase before a sentence's subject: "On Saturday, [Dae’sh claimed ...]", "In a
+#: previous statement, [it refuted ...]"
+_LEAD = r"(?P<lead>[A-Z][^,.;:!?\"“”\n]{0,60}+),\s+"
+LEAD = re.compile(_LEAD)
 REPORTED = re.compile(
-    r"(?:(?P<lead>[A-Z][^,.;:!?\"“”\n]{0,60}+),\s+)?"
+    rf"(?:{_LEAD})?"
     rf"(?P<who>(?:{_SUBJECT_WORD}\s+){{0,5}}?{_SUBJECT_WORD})"
     rf"(?:,\s+(?P<name>[A-Z][\w'’.-]*(?:\s+{_NAME_WORD}){{0,4}}),)?\s+"  # "An HLM spokesman, Dario Fenn,"
     r"(?:(?:has|have|had)\s+)?(?:(?:also|further|later|previously|again|earlier)\s+)?"
@@ -151,15 +155,13 @@ ENDS_REPORTED = re.compile(rf"\s(?:{REPORTING}){_VERB_TO_END}\s*$")
 BLAMING = (r"(?:holds|held)\s+[^.;!?]{1,60}?\s+(?:responsible|accountable)|blames|blamed|accuses|accused|"
            r"implicates|implicated|attributes|attributed|suggests|suggested")
 OWN_SUBJECT = re.compile(
-    r"(?:(?P<lead>[A-Z][^,.;:!?\"“”\n]{0,60}+),\s+)?"  # "In a previous statement, it refuted ..."
+    rf"(?:{_LEAD})?"  # "In a previous statement, it refuted ..."
     rf"(?P<who>(?:{_SUBJECT_WORD}\s+){{0,5}}?{_SUBJECT_WORD})\s+"
     r"(?:(?:has|have|had)\s+)?(?:(?:also|further|later|previously|again|earlier|specifically)\s+)?"
     rf"(?:(?:{MANNER})\s+)?"
     rf"(?:(?P<verb>{REPORTING})\b(?:(?:\s+(?:on|in|at|during|late|early|last|this)\b[^.;:!?,\"“”]{{0,40}}?)?"
     rf",?\s+that\b)?\s*|(?P<blame>{BLAMING})\b|(?P<stance>{STANCE})\b)"  # "said[ on Monday] that"
 )
-#: a lead phrase before a sentence's subject: "On Saturday, [Dae’sh claimed ...]"
-LEAD = re.compile(r"[A-Z][^,.;:!?\"“”\n]{0,60}+,\s+")
 # attribution before the opening mark, ending in a comma or colon: a verb, then at most 60
 # characters to the comma or colon; the speaker is the run of words (<= 100 characters, no
 # punctuation) right before the verb. Found verb first: one pattern "speaker, then verb" tried
@@ -472,9 +474,11 @@ def _claims_of_responsibility(claims: _Claims, document: str, exclude: list[tupl
 
 def recover_reported(extraction: Extraction, document: str,
                      exclude: list[tuple[int, int]] = ()) -> list[str]:
-    """Add an ``indirect`` claim for each sentence "X said (that) ..." (a reporting verb right
-    after a short subject, at the start of the sentence or after a lead phrase and a comma)
-    whose reported clause no claim covers. "He", "the ministry" take an earlier claim's speaker."""
+    """Add an ``indirect`` claim for each sentence "X said (that) ..." (a reporting or stance verb
+    right after a short subject, at the start of the sentence, after a lead phrase and a comma, or
+    at the start of a clause joined by ", and" / ", but"; "An HLM spokesman, Dario Fenn, denied
+    ..." is Dario Fenn's) whose reported clause no claim covers, and for each claim of
+    responsibility by a named group. "He", "the ministry" take an earlier claim's speaker."""
     warnings, claims = [], _Claims(extraction)
     starts = [at for at in sentence_starts(document) if not DATELINE.match(document, at)]  # after it
     ends = (*starts[1:], len(document))
@@ -560,9 +564,10 @@ def _opens_sentence(document: str, at: int, starts: tuple[int, ...]) -> bool:
 
 
 def speaker_from_subject(extraction: Extraction, document: str) -> list[str]:
-    """A claim whose words open a sentence with their own subject and a reporting or blaming
-    verb ("The United States holds Iran responsible ...", "A police spokesman said ...") is that
-    subject's: a model that gave it another party (the group the sentence is about, "unknown") is
+    """A claim whose words open a sentence (or follow only its lead phrase, "On Saturday, ") with
+    their own subject and a reporting, blaming or stance verb ("The United States holds Iran
+    responsible ...", "A police spokesman said ...", "The United States strongly condemns ...") is
+    that subject's: a model that gave it another party (the group the sentence is about, "unknown") is
     corrected, with a warning. A third-person pronoun ("[In a previous statement, ]it refuted
     ...") stands for the speaker of the claim just before, within a paragraph break, but only
     when the model named someone the article has not introduced yet. Determiner-only subjects,

@@ -90,6 +90,23 @@ def test_responsibility_no_sentence_states_or_given_to_the_victim_is_removed():
     ]
 
 
+def test_an_event_without_a_perpetrator_keeps_no_responsibility():
+    # seed-000's shape: Qwen gave Kataib Hezbollah "confirmed" responsibility for its own
+    # suspension of operations, and a sentence of the article does name it with words of blame
+    doc = ("Kataib Hezbollah declared on Tuesday the temporary suspension of its operations. "
+           "The United States accused Kataib Hezbollah of the drone attack.")
+    extraction = Extraction.model_validate({"events": [
+        {"id": "e1", "type": "strategic.change_to_group_activity", "summary": "s",
+         "responsibility": [{"actor": "Kataib Hezbollah", "certainty": "confirmed"}]},
+        {"id": "e2", "type": "explosion.air_drone_strike", "summary": "s",
+         "responsibility": [{"actor": "Kataib Hezbollah", "certainty": "accused"}]},
+    ]})
+    warnings = check_responsibility(extraction, doc)
+    assert [len(e.responsibility) for e in extraction.events] == [0, 1]
+    assert warnings == ["event e1: responsibility of 'Kataib Hezbollah' removed: a "
+                        "strategic.change_to_group_activity event has no perpetrator"]
+
+
 def test_words_of_responsibility():
     for sentence in ("Dae’sh claimed dual attacks in Baghdad.", "No group has claimed responsibility.",
                      "Officials believe the militia was behind the blast.", "Kestria accused Dovan.",
