@@ -61,6 +61,13 @@ CUES: dict[EventType, str] = {
     EventType.vac_abduction: r"abduct\w*|kidnap\w*",
     EventType.strategic_arrests: r"arrest(?:s|ed|ing)?|detain(?:s|ed|ing)?",
     EventType.politics_sanctions: r"sanctions|asset freezes?|embargo(?:es)?",
+    # a group suspending or halting what it does (seed-000's "temporary suspension of its military
+    # operations", which the model typed as an agreement)
+    EventType.strategic_change_to_group_activity: r"suspen(?:d|ds|ded|sion)|halt(?:s|ed)?",
+    EventType.strategic_agreement: r"agreements?|ceasefires?|truces?|peace deals?",
+    # a visit, talks, a summit: diplomacy, not an election (the model's first politics type; an
+    # agreement reached in talks stays an agreement)
+    EventType.politics_diplomacy: r"visits?|visited|talks|summits?|ministerials?|negotiations?",
     EventType.politics_election: r"elections?|electoral|referendum|ballots?",
     EventType.disaster: (
         r"floods?|flooding|flooded|burst (?:its|their) banks|earthquakes?|landslides?|wildfires?|"

@@ -30,6 +30,11 @@ def events(*pairs) -> Extraction:
     ("new Syria sanctions listings", EventType.politics_sanctions),
     ("police arrested four men", EventType.strategic_arrests),
     ("The River Asca burst its banks", EventType.disaster),
+    # seed-000's and ukgov-06's triggers, which Qwen typed as an agreement and an election
+    ("declared on Tuesday the temporary suspension of its military operations",
+     EventType.strategic_change_to_group_activity),
+    ("The visit by FCO Minister Tobias Ellwood", EventType.politics_diplomacy),
+    ("peace talks in Port Renn", EventType.politics_diplomacy),
 ])
 def test_a_trigger_naming_its_kind_retypes_the_event(trigger, expected):
     extraction = events(("strategic.agreement", trigger))
@@ -43,10 +48,12 @@ def test_a_type_among_those_the_trigger_names_or_a_trigger_naming_none_stays():
         ("explosion.remote_explosive_landmine_ied", "a suicide car bomb"),  # both readings fit
         ("violence_against_civilians.attack", "Da'esh claimed dual attacks"),  # "attacks": no kind
         ("battle.armed_clash", "bombing"),  # air raid or planted bomb: the word does not say
+        ("strategic.agreement", "a ceasefire agreed in talks in Port Renn"),  # an agreement reached in talks
     )
     assert retype_events(extraction) == []
     assert [e.type.value for e in extraction.events] == [
-        "explosion.remote_explosive_landmine_ied", "violence_against_civilians.attack", "battle.armed_clash"]
+        "explosion.remote_explosive_landmine_ied", "violence_against_civilians.attack", "battle.armed_clash",
+        "strategic.agreement"]
 
 
 def test_words_are_matched_whole_and_in_any_case():
