@@ -7,7 +7,8 @@ sub-types apart by the weapon, and several news types are named by one unmistaka
 the trigger (the words naming the event) holds such a word and the model's type is not among the
 types those words name, the type becomes the first of them, in the order of ``CUES`` (most
 specific first: a suicide car bomb is a suicide bomb). A trigger without such a word, or one
-whose words agree with the model, is left alone.
+whose words agree with the model, is left alone; except an election that neither the trigger
+nor the evidence names, which becomes ``other``.
 
 ``fix_actors``: an actor is who acted or was acted on, never the weapon. A name that ends in a
 weapon or the attack itself ("car bomb", "US drone strike", "drone") loses those words: what is
@@ -75,6 +76,11 @@ CUES: dict[EventType, str] = {
 }
 
 _CUES = [(kind, re.compile(rf"\b(?:{pattern})\b", re.I)) for kind, pattern in CUES.items()]
+#: An election is named when it is one. ``politics.election`` is the first type of its family,
+#: the one a small model under a grammar falls back on (a congratulation on a national day, "the
+#: Syrian army now claims full control of Aleppo"): without such a word it becomes ``other``.
+_ELECTION = re.compile(rf"\b(?:{CUES[EventType.politics_election]}|voters|polls?|polling|elected|"
+                       r"campaign\w*|candidates?|re-?election)\b", re.I)
 
 
 def named_types(words: str) -> list[EventType]:
@@ -89,11 +95,15 @@ def retype_events(extraction: Extraction) -> list[str]:
             continue
         words = event.trigger.matched or event.trigger.text
         named = named_types(words)
-        if not named or event.type in named:
-            continue
-        warnings.append(f"event {event.id}: type {event.type.value} changed to {named[0].value}: "
-                        f"its trigger says {words!r}")
-        event.type = named[0]
+        if named and event.type not in named:
+            warnings.append(f"event {event.id}: type {event.type.value} changed to {named[0].value}: "
+                            f"its trigger says {words!r}")
+            event.type = named[0]
+        elif event.type == EventType.politics_election and not any(
+                _ELECTION.search(span.text) for span in (event.trigger, *event.evidence) if span and span.text):
+            warnings.append(f"event {event.id}: type politics.election changed to other: no word of its "
+                            f"trigger or evidence names an election")
+            event.type = EventType.other
     return warnings
 
 

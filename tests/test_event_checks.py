@@ -56,6 +56,23 @@ def test_a_type_among_those_the_trigger_names_or_a_trigger_naming_none_stays():
         "strategic.agreement"]
 
 
+def test_an_election_no_word_names_becomes_other():
+    # a re3d US State Department message (not a fixture), where Qwen typed every event an election
+    congratulation = "On behalf of President Obama and the American people, I congratulate the people of Turkey"
+    extraction = Extraction.model_validate({"events": [
+        {"id": "e1", "type": "politics.election", "summary": "s", "trigger": {"text": congratulation},
+         "evidence": [{"text": congratulation + " as you celebrate the 93rd anniversary of the founding of your Republic."}]},
+        {"id": "e2", "type": "politics.election", "summary": "s", "trigger": {"text": "the run-off"},
+         "evidence": [{"text": "Voters return to the polls on Sunday for the run-off."}]},
+        {"id": "e3", "type": "politics.election", "summary": "s", "trigger": {"text": "the result"},
+         "evidence": [{"text": "Turnout at the polls was 61%, the commission said."}]},  # the evidence names it
+    ]})
+    warnings = retype_events(extraction)
+    assert [e.type.value for e in extraction.events] == ["other", "politics.election", "politics.election"]
+    assert warnings == ["event e1: type politics.election changed to other: no word of its trigger or "
+                        "evidence names an election"]
+
+
 def test_words_are_matched_whole_and_in_any_case():
     assert named_types("SHELLING of the town") == [EventType.explosion_shelling_artillery_missile]
     assert named_types("a reshelved plan; the missileer") == []
