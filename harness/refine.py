@@ -28,6 +28,7 @@ before the policy (misquote flags, claim evidence), and ``link_claims`` after it
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from functools import lru_cache
 
 from schemas import Claim, Extraction, Grounding, Span
@@ -279,16 +280,25 @@ def join_adjacent(extraction: Extraction, document: str) -> list[str]:
     return warnings
 
 
-def _overlaps(a: Span, b: Span) -> bool:
-    return (a.start is not None and b.start is not None and a.start < b.end and b.start < a.end)
-
-
 def link_claims(extraction: Extraction) -> None:
+    """A claim with no ``event_ids`` is linked to every event whose trigger or evidence overlaps
+    its evidence (or its words). The events' spans are sorted by start and searched by bisection:
+    every claim against every event made a document of 42,000 claims and 2,600 chunks (one
+    event each) quadratic."""
+    spans = sorted((s.start, s.end, i) for i, event in enumerate(extraction.events)
+                   for s in (*event.evidence, event.trigger) if s is not None and s.start is not None)
+    starts = [start for start, _, _ in spans]
+    longest = max((end - start for start, end, _ in spans), default=0)
     for claim in extraction.claims:
         if claim.event_ids:
             continue
-        where = claim.evidence or [claim.content]
-        claim.event_ids = [
-            event.id for event in extraction.events
-            if any(_overlaps(s, e) for s in where for e in [*event.evidence, *filter(None, [event.trigger])])
-        ]
+        linked: set[int] = set()
+        for where in claim.evidence or [claim.content]:
+            if where.start is None:
+                continue
+            j = bisect_left(starts, where.end) - 1  # the last event span starting before its end
+            while j >= 0 and starts[j] + longest > where.start:  # earlier ones end before it
+                if where.start < spans[j][1]:
+                    linked.add(spans[j][2])
+                j -= 1
+        claim.event_ids = [extraction.events[i].id for i in sorted(linked)]

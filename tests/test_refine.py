@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 from harness.grounding import ground_spans
@@ -72,6 +73,35 @@ def test_claims_linked_to_events_in_their_sentence():
     apply_policy(extraction, ARTICLE)
     link_claims(extraction)
     assert extraction.claims[0].event_ids == ["e1"] and extraction.claims[1].event_ids == []
+
+
+def test_claims_link_to_the_events_their_spans_overlap_as_a_scan_of_every_pair_would():
+    # link_claims bisects the events' sorted spans; the definition is every claim against every
+    # event. 300 random extractions (spans without offsets, repeated and nested ones included).
+    rng = random.Random(8)
+
+    def span(rng):
+        if rng.random() < 0.1:
+            return {"text": "x"}  # not found in the article: no offsets
+        start = rng.randrange(0, 400)
+        return {"text": "x", "start": start, "end": start + rng.randrange(1, 120)}
+
+    for _ in range(300):
+        extraction = Extraction.model_validate({
+            "events": [{"id": f"e{n}", "type": "other", "summary": "s",
+                        "trigger": span(rng) if rng.random() < 0.7 else None,
+                        "evidence": [span(rng) for _ in range(rng.randrange(0, 3))]}
+                       for n in range(rng.randrange(0, 8))],
+            "claims": [claim(f"c{n}", span(rng)) for n in range(rng.randrange(0, 8))],
+        })
+        expected = [
+            [e.id for e in extraction.events
+             if any(w.start is not None and s.start is not None and w.start < s.end and s.start < w.end
+                    for w in c.evidence or [c.content] for s in [*e.evidence, *filter(None, [e.trigger])])]
+            for c in extraction.claims
+        ]
+        link_claims(extraction)
+        assert [c.event_ids for c in extraction.claims] == expected
 
 
 def test_quotations_found_with_curly_and_straight_marks():
