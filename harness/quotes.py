@@ -482,8 +482,9 @@ def recover_reported(extraction: Extraction, document: str,
     """Add an ``indirect`` claim for each sentence "X said (that) ..." (a reporting or stance verb
     right after a short subject, at the start of the sentence, after a lead phrase and a comma, or
     at the start of a clause joined by ", and" / ", but"; "An HLM spokesman, Dario Fenn, denied
-    ..." is Dario Fenn's) whose reported clause no claim covers, and for each claim of
-    responsibility by a named group. "He", "the ministry" take an earlier claim's speaker."""
+    ..." is Dario Fenn's) whose reported clause no claim covers, for each claim of responsibility
+    by a named group, and for what a claim's speaker goes on to say in its sentence ('called the
+    deal "..." and urged both sides to ...'). "He", "the ministry" take an earlier claim's speaker."""
     warnings, claims = [], _Claims(extraction)
     starts = [at for at in sentence_starts(document) if not DATELINE.match(document, at)]  # after it
     ends = (*starts[1:], len(document))
@@ -501,6 +502,32 @@ def recover_reported(extraction: Extraction, document: str,
                                           "a reporting verb", role=who if name else None)
     if "claimed responsibility" in document:
         warnings += _claims_of_responsibility(claims, document, exclude)
+    warnings += _statements_joined_after(claims, document, exclude)
+    return warnings
+
+
+#: a second statement joined to a claim's sentence right after its words, with a verb of its own:
+#: 'called the deal "a fragile but real opportunity" and urged both sides to ...'
+AND_THEN = re.compile(
+    r"[\"”’']?,?\s+and\s+(?:(?:also|later|then)\s+)?"
+    rf"(?:(?:{MANNER})\s+)?(?P<verb>{REPORTING}|{STANCE})(?:\s+that)?\s+"
+    rf"(?!to\s)(?P<content>[^\s\"“”«][^.!?\n]{{0,{MAX_REPORTED}}}?[^.!?\s,;:])[.!?](?=[\s\"”]|$)")
+
+
+def _statements_joined_after(claims: _Claims, document: str, exclude: list[tuple[int, int]]) -> list[str]:
+    """An ``indirect`` claim of a claim's speaker for what follows its words as "... and urged
+    (that) ..." in the same sentence, when no claim covers it."""
+    warnings = []
+    for claim in list(claims.extraction.claims):
+        end = claim.content.end
+        if end is None or claim.content.grounding == Grounding.none or not (m := AND_THEN.match(document, end)):
+            continue
+        start, stop = m.span("content")
+        if (_words(document[start:stop]) < MIN_WORDS or claims.overlapping(start, stop)
+                or _excluded(start, stop, exclude)):
+            continue
+        added = claims.add(claim.speaker.model_copy(), m.group("verb"), "indirect", start, stop, document)
+        warnings.append(_note(added, f"a statement joined after claim {claim.id}'s words"))
     return warnings
 
 

@@ -323,6 +323,20 @@ def test_reported_speech_in_a_joined_clause_or_after_an_apposition_is_recovered(
     assert len(warnings) == 5
 
 
+def test_a_statement_joined_after_a_claim_is_its_speaker_s():
+    # syn-several-speakers' shape (the model kept the quotation and missed what followed it)
+    doc = ('UN envoy Ingrid Halvorsen, who mediated the talks, called the deal "a fragile but real '
+           'opportunity" and urged both sides to allow aid convoys into the east.\n'
+           'Rebel spokesman Dario Fenn said the group would respect the truce and that talks would go on.')
+    ex = Extraction(claims=[_claim("c1", "a fragile but real opportunity", doc, name="Ingrid Halvorsen"),
+                            _claim("c2", "the group would respect the truce and that talks would go on", doc,
+                                   name="Dario Fenn", kind="indirect")])
+    warnings = recover_reported(ex, doc)
+    assert _recovered(ex) == [("Ingrid Halvorsen", None, "urged", "both sides to allow aid convoys into the east")]
+    assert warnings == ["claim r1 recovered from a statement joined after claim c1's words (the model missed it): "
+                        "'Ingrid Halvorsen' urged 'both sides to allow aid convoys into the east'"]
+
+
 def test_a_reported_clause_is_looked_for_up_to_its_bound():
     # one endless sentence of joined clauses: every ", and" is a place to try, so an unbounded
     # clause made the search quadratic (82,000 characters: 2 s; bounded: 0.07 s)
