@@ -124,15 +124,19 @@ _LEAD = r"(?P<lead>[A-Z][^,.;:!?\"“”\n]{0,60}+),\s+"
 LEAD = re.compile(_LEAD)
 #: the longest reported clause looked for (the longest indirect claim in the fixtures' gold: 279)
 MAX_REPORTED = 1500
+#: a reporting or stance verb and the clause it reports, to the sentence's end: "[strongly]
+#: condemned (that) ...", not "said to be"; at most MAX_REPORTED characters, so that trying every
+#: clause of one endless sentence stays linear
+_SAYS_CLAUSE = (
+    rf"(?:(?:{MANNER})\s+)?(?P<verb>{REPORTING}|{STANCE})(?:\s+that)?\s+"
+    rf"(?!to\s)(?P<content>[^\s\"“”«][^.!?\n]{{0,{MAX_REPORTED}}}?[^.!?\s,;:])[.!?](?=[\s\"”]|$)"
+)
 REPORTED = re.compile(
     rf"(?:{_LEAD})?"
     rf"(?P<who>(?:{_SUBJECT_WORD}\s+){{0,5}}?{_SUBJECT_WORD})"
     rf"(?:,\s+(?P<name>[A-Z][\w'’.-]*(?:\s+{_NAME_WORD}){{0,4}}),)?\s+"  # "An HLM spokesman, Dario Fenn,"
     r"(?:(?:has|have|had)\s+)?(?:(?:also|further|later|previously|again|earlier)\s+)?"
-    rf"(?:continue[sd]?\s+to\s+)?(?:(?:{MANNER})\s+)?(?P<verb>{REPORTING}|{STANCE})(?:\s+that)?\s+"
-    # not "said to be"; at most MAX_REPORTED characters, so that trying every clause of one
-    # endless sentence stays linear
-    rf"(?!to\s)(?P<content>[^\s\"“”«][^.!?\n]{{0,{MAX_REPORTED}}}?[^.!?\s,;:])[.!?](?=[\s\"”]|$)",
+    rf"(?:continue[sd]?\s+to\s+)?{_SAYS_CLAUSE}",
     re.M,
 )
 #: a clause joined to its sentence, where reported speech may start: "..., and local officials
@@ -410,13 +414,19 @@ def _excluded(start: int, end: int, exclude: list[tuple[int, int]]) -> bool:
     return any(s < end and start < e for s, e in exclude)
 
 
+def _open(claims: _Claims, document: str, start: int, end: int, exclude: list[tuple[int, int]]) -> bool:
+    """``document[start:end]`` may become a recovered statement: long enough, covered by no
+    claim, and not page furniture."""
+    return (_words(document[start:end]) >= MIN_WORDS and not claims.overlapping(start, end)
+            and not _excluded(start, end, exclude))
+
+
 def _add_reported(claims: _Claims, document: str, start: int, end: int, who: str, cue: str,
                   exclude: list[tuple[int, int]], what: str, role: str | None = None) -> list[str]:
     """Add ``document[start:end]`` as an ``indirect`` claim of ``who`` unless the source is too
     long to be a speaker, the statement too short, already covered, or page furniture; returns
     its warning (none if nothing was added)."""
-    if (len(who.split()) > MAX_SOURCE_WORDS or _words(document[start:end]) < MIN_WORDS
-            or claims.overlapping(start, end) or _excluded(start, end, exclude)):
+    if len(who.split()) > MAX_SOURCE_WORDS or not _open(claims, document, start, end, exclude):
         return []
     if who.lower() in PRONOUNS and next(claims.before(start), None) is None:
         return []  # "We welcome ..." with no claim before to say who "we" are
@@ -508,10 +518,7 @@ def recover_reported(extraction: Extraction, document: str,
 
 #: a second statement joined to a claim's sentence right after its words, with a verb of its own:
 #: 'called the deal "a fragile but real opportunity" and urged both sides to ...'
-AND_THEN = re.compile(
-    r"[\"”’']?,?\s+and\s+(?:(?:also|later|then)\s+)?"
-    rf"(?:(?:{MANNER})\s+)?(?P<verb>{REPORTING}|{STANCE})(?:\s+that)?\s+"
-    rf"(?!to\s)(?P<content>[^\s\"“”«][^.!?\n]{{0,{MAX_REPORTED}}}?[^.!?\s,;:])[.!?](?=[\s\"”]|$)")
+AND_THEN = re.compile(rf"[\"”’']?,?\s+and\s+(?:(?:also|later|then)\s+)?{_SAYS_CLAUSE}")
 
 
 def _statements_joined_after(claims: _Claims, document: str, exclude: list[tuple[int, int]]) -> list[str]:
@@ -523,8 +530,7 @@ def _statements_joined_after(claims: _Claims, document: str, exclude: list[tuple
         if end is None or claim.content.grounding == Grounding.none or not (m := AND_THEN.match(document, end)):
             continue
         start, stop = m.span("content")
-        if (_words(document[start:stop]) < MIN_WORDS or claims.overlapping(start, stop)
-                or _excluded(start, stop, exclude)):
+        if not _open(claims, document, start, stop, exclude):
             continue
         added = claims.add(claim.speaker.model_copy(), m.group("verb"), "indirect", start, stop, document)
         warnings.append(_note(added, f"a statement joined after claim {claim.id}'s words"))
