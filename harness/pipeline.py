@@ -94,10 +94,14 @@ class Extractor:
         local = [(max(s, chunk.start) - chunk.start, min(e, chunk.end) - chunk.start)
                  for s, e in furniture if s < chunk.end and e > chunk.start]
         shown = without(chunk.text, local) if local else chunk.text
-        passes = self.template.passes
         outcomes = await asyncio.gather(
-            *(self._run_pass(p, shown, doc, stats) for p in passes), return_exceptions=True
+            *(self._run_pass(p, shown, doc, stats) for p in self.template.passes), return_exceptions=True
         )
+        return self._ground_chunk(doc, chunk, furniture, outcomes, warnings)
+
+    def _ground_chunk(self, doc: Document, chunk: Chunk, furniture, outcomes: list, warnings: list[str]):
+        """The passes' outputs of one chunk as one extraction, its spans found in the document."""
+        passes = self.template.passes
         labels = [(f"{p.name} pass", f" (characters {chunk.start}-{chunk.end})") for p in passes]
         outputs = gathered(outcomes, labels, warnings)
         for output in outputs:
@@ -110,16 +114,25 @@ class Extractor:
         started = time.monotonic()
         stats = CallStats() if stats is None else stats
         warnings = list(doc.warnings)
-        furniture = find_furniture(doc.text) if self.options.strip_furniture else []
-        if furniture:
-            warnings.append(f"{len(furniture)} page-furniture line(s) not shown to the model")
-        chunks = chunk_text(doc.text, self.settings.chunk_chars, self.settings.chunk_overlap)
+        furniture, chunks = self._plan(doc, warnings)
         # Chunks go out together: a server with several slots (llama-server, vLLM) works on
         # them in parallel; the results are put back in document order.
         outcomes = await asyncio.gather(
             *(self._extract_chunk(doc, chunk, furniture, stats, warnings) for chunk in chunks),
             return_exceptions=True,
         )
+        return self._finish(doc, chunks, furniture, outcomes, warnings, stats, started)
+
+    def _plan(self, doc: Document, warnings: list[str]) -> tuple[list[tuple[int, int]], list[Chunk]]:
+        """The page furniture kept from the model, and the chunks it is shown."""
+        furniture = find_furniture(doc.text) if self.options.strip_furniture else []
+        if furniture:
+            warnings.append(f"{len(furniture)} page-furniture line(s) not shown to the model")
+        return furniture, chunk_text(doc.text, self.settings.chunk_chars, self.settings.chunk_overlap)
+
+    def _finish(self, doc: Document, chunks: list[Chunk], furniture, outcomes: list, warnings: list[str],
+                stats: CallStats, started: float) -> Result:
+        """The chunks' extractions merged, checked and settled into the document's Result."""
         labels = [(f"chunk {c.index + 1}/{len(chunks)}", f" (characters {c.start}-{c.end})") for c in chunks]
         parts = gathered(outcomes, labels, warnings)
         merged, merge_warnings = merge_extractions(parts) if len(parts) > 1 else (parts[0], [])
