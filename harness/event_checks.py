@@ -7,8 +7,12 @@ sub-types apart by the weapon, and several news types are named by one unmistaka
 the trigger (the words naming the event) holds such a word and the model's type is not among the
 types those words name, the type becomes the first of them, in the order of ``CUES`` (most
 specific first: a suicide car bomb is a suicide bomb). A trigger without such a word, or one
-whose words agree with the model, is left alone; except an election that neither the trigger
-nor the evidence names, which becomes ``other``.
+whose words agree with the model, is left alone; except two of the small model's fall-backs,
+checked against the trigger and the evidence: an election that neither names becomes ``other``,
+and an explosion whose words name no explosive weapon, blast or strike from afar ("ISIL has
+killed 70 members of the tribe", "the attack was a horrific act of terror") is not one: ACLED's
+explosions are defined by the weapon. It becomes ``violence_against_civilians.attack`` when the
+words say attack, killing or terror, else ``other``.
 
 ``fix_actors``: an actor is who acted or was acted on, never the weapon. A name that ends in a
 weapon or the attack itself ("car bomb", "US drone strike", "drone") loses those words: what is
@@ -39,7 +43,7 @@ from __future__ import annotations
 import re
 
 from schemas import Extraction, Grounding, Span, Status
-from schemas.taxonomy import EventType
+from schemas.taxonomy import EventType, family
 
 from .quotes import sentence_starts, sentences_around
 
@@ -82,6 +86,14 @@ _CUES = [(kind, re.compile(rf"\b(?:{pattern})\b", re.I)) for kind, pattern in CU
 _ELECTION = re.compile(rf"\b(?:{CUES[EventType.politics_election]}|voters|polls?|polling|elected|"
                        r"campaign\w*|candidates?|re-?election)\b", re.I)
 
+#: What an explosion or a strike from afar is named by: without one of these words in its trigger
+#: or evidence, an event is not of the explosion family (every explosion type's cue counts too).
+_EXPLOSIVE = re.compile(
+    r"\b(?:bomb\w*|explo\w+|blasts?|detonat\w+|strikes?|struck|shell\w*|drones?|mines?|jets?|"
+    r"fired|launch\w*|" + "|".join(p for t, p in CUES.items() if family(t) == "explosion") + r")\b", re.I)
+_ATTACK = re.compile(r"\b(?:attack\w*|kill\w*|massacre\w*|execut\w+|terror\w*|murder\w*|shot|shoot\w*|"
+                     r"gunm[ae]n|gunfire)\b", re.I)
+
 
 def named_types(words: str) -> list[EventType]:
     """The types whose cue words ``words`` holds, in the order of ``CUES``."""
@@ -104,6 +116,13 @@ def retype_events(extraction: Extraction) -> list[str]:
             warnings.append(f"event {event.id}: type politics.election changed to other: no word of its "
                             f"trigger or evidence names an election")
             event.type = EventType.other
+        elif family(event.type) == "explosion" and not any(
+                _EXPLOSIVE.search(span.text) for span in (event.trigger, *event.evidence) if span and span.text):
+            said = " ".join(span.text for span in (event.trigger, *event.evidence) if span and span.text)
+            kind = EventType.vac_attack if _ATTACK.search(said) else EventType.other
+            warnings.append(f"event {event.id}: type {event.type.value} changed to {kind.value}: no word of its "
+                            f"trigger or evidence names an explosive weapon or a strike")
+            event.type = kind
     return warnings
 
 

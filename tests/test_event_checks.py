@@ -73,6 +73,38 @@ def test_an_election_no_word_names_becomes_other():
                         "evidence names an election"]
 
 
+@pytest.mark.parametrize(("model_type", "trigger", "evidence", "expected"), [
+    # ukgov-05's, ukgov-01's and usds-02's events, which Qwen typed as strikes from afar
+    ("explosion.shelling_artillery_missile_attack", "ISIL has killed 70 members of the Al bu Nimr tribe",
+     "ISIL has killed 70 Sunni tribesmen in Anbar, Iraq.", "violence_against_civilians.attack"),
+    ("explosion.air_drone_strike", "attack was a horrific act of terror",
+     'He said: "The attack was a horrific act of terror against innocent people."', "violence_against_civilians.attack"),
+    ("explosion.air_drone_strike", "Orsa's navy chief warned",  # a threat: not an attack either
+     "Orsa's navy chief warned that his forces would retaliate.", "other"),
+])
+def test_an_explosion_no_word_names_is_not_one(model_type, trigger, evidence, expected):
+    extraction = Extraction.model_validate({"events": [
+        {"id": "e1", "type": model_type, "summary": "s", "trigger": {"text": trigger}, "evidence": [{"text": evidence}]}]})
+    warnings = retype_events(extraction)
+    assert extraction.events[0].type.value == expected
+    assert warnings == [f"event e1: type {model_type} changed to {expected}: no word of its trigger or evidence "
+                        "names an explosive weapon or a strike"]
+
+
+@pytest.mark.parametrize(("trigger", "evidence"), [
+    ("Da'esh attacks", "Two car bombs exploded in Jabla."),  # the evidence names the weapon
+    ("the blast", "The blast killed 28 people."),
+    ("US strikes against Iran-affiliated groups", "The US struck militia bases."),
+    ("the militants fired on the town", "Militants fired on the town overnight."),
+])
+def test_an_explosion_its_words_name_stays(trigger, evidence):
+    extraction = Extraction.model_validate({"events": [
+        {"id": "e1", "type": "explosion.air_drone_strike", "summary": "s", "trigger": {"text": trigger},
+         "evidence": [{"text": evidence}]}]})
+    assert retype_events(extraction) == []
+    assert extraction.events[0].type == EventType.explosion_air_drone_strike
+
+
 def test_words_are_matched_whole_and_in_any_case():
     assert named_types("SHELLING of the town") == [EventType.explosion_shelling_artillery_missile]
     assert named_types("a reshelved plan; the missileer") == []
