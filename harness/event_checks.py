@@ -7,8 +7,12 @@ sub-types apart by the weapon, and several news types are named by one unmistaka
 the trigger (the words naming the event) holds such a word and the model's type is not among the
 types those words name, the type becomes the first of them, in the order of ``CUES`` (most
 specific first: a suicide car bomb is a suicide bomb). A trigger without such a word, or one
-whose words agree with the model, is left alone; except two of the small model's fall-backs,
-checked against the trigger and the evidence: an election that neither names becomes ``other``,
+whose words agree with the model, is left alone. A trigger that says ground changed hands
+("liberated the town of Dabiq", "now claims full control of Aleppo", "overran army checkpoints")
+names ACLED's two territory types, told apart by who took it: the side named first in the
+trigger, a government's forces ("army", "troops", "regime") or not ("rebels", "opposition",
+"ISIL"); with neither named, the type stays. Two of the small model's fall-backs are
+checked against the trigger and the evidence too: an election that neither names becomes ``other``,
 and an explosion whose words name no explosive weapon, blast or strike from afar ("ISIL has
 killed 70 members of the tribe", "the attack was a horrific act of terror") is not one: ACLED's
 explosions are defined by the weapon. It becomes ``violence_against_civilians.attack`` when the
@@ -94,6 +98,25 @@ _EXPLOSIVE = re.compile(
 _ATTACK = re.compile(r"\b(?:attack\w*|kill\w*|massacre\w*|execut\w+|terror\w*|murder\w*|shot|shoot\w*|"
                      r"gunm[ae]n|gunfire)\b", re.I)
 
+#: Ground changing hands by force, and the two sides that can take it.
+_TERRITORY = re.compile(
+    r"\b(?:liberat\w+|recaptur\w+|retook|retak(?:e|es|en|ing)|overr[au]n|"
+    r"(?:seiz\w+|took|taken|full|regain\w*) control)\b", re.I)  # not "will take control" under a deal
+_GOVERNMENT_SIDE = re.compile(
+    r"\b(?:army|armed forces|troops|soldiers|military|regime|government|security forces|police)\b", re.I)
+_NON_STATE_SIDE = re.compile(
+    r"\b(?:rebels?|opposition|militants?|insurgents?|militias?|jihadists?|fighters|guerrill\w+|"
+    r"isil|isis|islamic state|da['’]?e?sh)\b", re.I)
+
+
+def territory_type(words: str) -> EventType | None:
+    """The territory type ``words`` name: ground taken, by the side named first; else ``None``."""
+    if not _TERRITORY.search(words):
+        return None
+    sides = [(m.start(), EventType.battle_government_regains_territory) for m in [_GOVERNMENT_SIDE.search(words)] if m]
+    sides += [(m.start(), EventType.battle_non_state_actor_overtakes_territory) for m in [_NON_STATE_SIDE.search(words)] if m]
+    return min(sides)[1] if sides else None
+
 
 def named_types(words: str) -> list[EventType]:
     """The types whose cue words ``words`` holds, in the order of ``CUES``."""
@@ -106,7 +129,8 @@ def retype_events(extraction: Extraction) -> list[str]:
         if event.trigger is None:
             continue
         words = event.trigger.matched or event.trigger.text
-        named = named_types(words)
+        taken = territory_type(words)
+        named = [taken] if taken else named_types(words)
         if named and event.type not in named:
             warnings.append(f"event {event.id}: type {event.type.value} changed to {named[0].value}: "
                             f"its trigger says {words!r}")

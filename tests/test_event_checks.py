@@ -105,6 +105,35 @@ def test_an_explosion_its_words_name_stays(trigger, evidence):
     assert extraction.events[0].type == EventType.explosion_air_drone_strike
 
 
+@pytest.mark.parametrize(("model_type", "trigger", "expected"), [
+    # usds-04's, ukgov-02's and syn-long-chunking's events
+    ("strategic.agreement", "Syrian opposition forces liberated the Syrian town of Dabiq",
+     "battle.non_state_actor_overtakes_territory"),
+    ("politics.election", "Syrian army now claims full control of Aleppo", "battle.government_regains_territory"),
+    ("explosion.shelling_artillery_missile_attack", "HLM fighters in pickup trucks overran army checkpoints",
+     "battle.non_state_actor_overtakes_territory"),  # the side named first took it
+    ("battle.armed_clash", "army units backed by helicopters recaptured the village of Ilsk",
+     "battle.government_regains_territory"),
+    ("other", "ISIL militants seized control of the border crossing", "battle.non_state_actor_overtakes_territory"),
+])
+def test_ground_taken_is_typed_by_who_took_it(model_type, trigger, expected):
+    extraction = events((model_type, trigger))
+    warnings = retype_events(extraction)
+    assert extraction.events[0].type.value == expected
+    assert warnings == [f"event e1: type {model_type} changed to {expected}: its trigger says {trigger!r}"]
+
+
+def test_ground_taken_by_no_named_side_or_no_ground_taken_stays():
+    extraction = events(
+        ("battle.government_regains_territory", "the recent liberation of Fallujah"),  # nobody named
+        ("battle.armed_clash", "rebels clashed with the army near Tarvos"),  # no ground changed hands
+        ("strategic.agreement", "the government will take control of the port under the deal"),  # no force
+    )
+    assert retype_events(extraction) == []
+    assert [e.type.value for e in extraction.events] == [
+        "battle.government_regains_territory", "battle.armed_clash", "strategic.agreement"]
+
+
 def test_words_are_matched_whole_and_in_any_case():
     assert named_types("SHELLING of the town") == [EventType.explosion_shelling_artillery_missile]
     assert named_types("a reshelved plan; the missileer") == []
