@@ -11,7 +11,8 @@ whose words agree with the model, is left alone. A trigger that says ground chan
 ("liberated the town of Dabiq", "now claims full control of Aleppo", "overran army checkpoints")
 names ACLED's two territory types, told apart by who took it: the side named first in the
 trigger, a government's forces ("army", "troops", "regime") or not ("rebels", "opposition",
-"ISIL"); with neither named, the type stays. Two of the small model's fall-backs are
+"ISIL"), leaving out the side it was taken from ("from ISIL control", "clearing Daesh"); with
+neither named, the type stays. Two of the small model's fall-backs are
 checked against the trigger and the evidence too: an election that neither names becomes ``other``,
 and an explosion whose words name no explosive weapon, blast or strike from afar ("ISIL has
 killed 70 members of the tribe", "the attack was a horrific act of terror") is not one: ACLED's
@@ -109,12 +110,20 @@ _NON_STATE_SIDE = re.compile(
     r"isil|isis|islamic state|da['’]?e?sh)\b", re.I)
 
 
+#: Words before a side that make it the one losing the ground ("liberated Dabiq from ISIL control",
+#: "clearing Daesh from Iraq", "pushed ISIL out").
+_LOSER = re.compile(r"\b(?:from|against|clear\w*|push\w*|drove|driv\w+|expel\w*|defeat\w*|oust\w*)\s+(?:the\s+)?$", re.I)
+
+
 def territory_type(words: str) -> EventType | None:
-    """The territory type ``words`` name: ground taken, by the side named first; else ``None``."""
+    """The territory type ``words`` name: ground taken, by the side named first that is not the
+    one losing it; else ``None``."""
     if not _TERRITORY.search(words):
         return None
-    sides = [(m.start(), EventType.battle_government_regains_territory) for m in [_GOVERNMENT_SIDE.search(words)] if m]
-    sides += [(m.start(), EventType.battle_non_state_actor_overtakes_territory) for m in [_NON_STATE_SIDE.search(words)] if m]
+    sides = [(m.start(), kind) for pattern, kind in (
+        (_GOVERNMENT_SIDE, EventType.battle_government_regains_territory),
+        (_NON_STATE_SIDE, EventType.battle_non_state_actor_overtakes_territory),
+    ) for m in pattern.finditer(words) if not _LOSER.search(words, max(0, m.start() - 20), m.start())]
     return min(sides)[1] if sides else None
 
 
