@@ -108,8 +108,6 @@ _GOVERNMENT_SIDE = re.compile(
 _NON_STATE_SIDE = re.compile(
     r"\b(?:rebels?|opposition|militants?|insurgents?|militias?|jihadists?|fighters|guerrill\w+|"
     r"isil|isis|islamic state|da['’]?e?sh)\b", re.I)
-
-
 #: Words before a side that make it the one losing the ground ("liberated Dabiq from ISIL control",
 #: "clearing Daesh from Iraq", "pushed ISIL out").
 _LOSER = re.compile(r"\b(?:from|against|clear\w*|push\w*|drove|driv\w+|expel\w*|defeat\w*|oust\w*)\s+(?:the\s+)?$", re.I)
@@ -140,18 +138,16 @@ def retype_events(extraction: Extraction) -> list[str]:
         words = event.trigger.matched or event.trigger.text
         taken = territory_type(words)
         named = [taken] if taken else named_types(words)
+        said = "\n".join(span.text for span in (event.trigger, *event.evidence) if span and span.text)
         if named and event.type not in named:
             warnings.append(f"event {event.id}: type {event.type.value} changed to {named[0].value}: "
                             f"its trigger says {words!r}")
             event.type = named[0]
-        elif event.type == EventType.politics_election and not any(
-                _ELECTION.search(span.text) for span in (event.trigger, *event.evidence) if span and span.text):
+        elif event.type == EventType.politics_election and not _ELECTION.search(said):
             warnings.append(f"event {event.id}: type politics.election changed to other: no word of its "
                             f"trigger or evidence names an election")
             event.type = EventType.other
-        elif family(event.type) == "explosion" and not any(
-                _EXPLOSIVE.search(span.text) for span in (event.trigger, *event.evidence) if span and span.text):
-            said = " ".join(span.text for span in (event.trigger, *event.evidence) if span and span.text)
+        elif family(event.type) == "explosion" and not _EXPLOSIVE.search(said):
             kind = EventType.vac_attack if _ATTACK.search(said) else EventType.other
             warnings.append(f"event {event.id}: type {event.type.value} changed to {kind.value}: no word of its "
                             f"trigger or evidence names an explosive weapon or a strike")
