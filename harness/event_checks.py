@@ -173,8 +173,8 @@ def _words_of(text: str) -> set[str]:
 #: are acts one can be accused of), politics and legal proceedings.
 NO_PERPETRATOR = frozenset(
     t for t in EventType
-    if t.value.split(".")[0] in ("politics", "legal")
-    or (t.value.startswith("strategic.") and t not in (EventType.strategic_looting, EventType.strategic_disrupted_weapons_use))
+    if family(t) in ("politics", "legal")
+    or (family(t) == "strategic" and t not in (EventType.strategic_looting, EventType.strategic_disrupted_weapons_use))
 )
 
 
