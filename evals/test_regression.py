@@ -9,8 +9,7 @@ import pytest
 from harness.evaluation.cassettes import RECORD_HINT
 from harness.evaluation.fixtures import iter_fixtures
 from harness.evaluation.gate import compare_to_baseline, fixtures_of, load_baseline, render_diff
-from harness.evaluation.report import summary_to_dict
-from harness.evaluation.runner import BASELINE, check_coverage, score_run
+from harness.evaluation.runner import BASELINE, check_coverage, score_run, scored_summary
 
 FIXTURE_IDS = [f.id for f in iter_fixtures()]
 
@@ -40,8 +39,7 @@ def test_scores_hold_against_baseline(eval_run, fixtures, baseline):
     assert eval_run.model in baseline.get("models", {}), (
         f"no baseline for {eval_run.model} in {BASELINE}: run python -m harness eval --update-baseline"
     )
-    summary, docs = score_run(eval_run, fixtures)
-    gate = compare_to_baseline(summary_to_dict(summary, docs), baseline, eval_run.model)
+    gate = compare_to_baseline(scored_summary(eval_run, fixtures), baseline, eval_run.model)
     print(render_diff(gate))
     assert gate.passed, "scores fell below the baseline:\n" + render_diff(gate) + f"\n({RECORD_HINT})"
 
@@ -69,8 +67,8 @@ def test_other_recorded_models_hold_their_baselines_and_rank_below_the_default(e
         subset = [f for f in fixtures if f.id in covered]
         run = _replay(model, subset)
         assert not run.stale and not run.missing, f"{model}: {run.stale or run.missing}"
-        summary, docs = score_run(run, subset)
-        gate = compare_to_baseline(summary_to_dict(summary, docs), baseline, model)
+        summary, _ = score_run(run, subset)
+        gate = compare_to_baseline(scored_summary(run, subset), baseline, model)
         assert gate.passed, f"{model} fell below its baseline:\n" + render_diff(gate)
         strong_summary, _ = score_run(eval_run, [f for f in subset if f.id in eval_run.results])
         weak, strong = summary.micro, strong_summary.micro

@@ -35,7 +35,9 @@ class FixtureMeta(BaseModel):
     language: str = "en"
     synthetic: bool = Field(description="True for articles written for the suite.")
     tags: list[str] = Field(default_factory=list, description="What the fixture covers.")
-    split: Literal["dev", "test"] = "test"
+    split: Literal["dev", "test"] = Field(
+        description="dev: rules and prompts may be tuned on it; test: reported only, never tuned on."
+    )
 
 
 @dataclass(frozen=True)
@@ -86,10 +88,16 @@ def load_fixture(folder: Path) -> Fixture:
     return Fixture(folder, meta, text, gold)  # type: ignore[arg-type]
 
 
-def iter_fixtures(root: Path = FIXTURES_DIR, pattern: str = "*") -> Iterator[Fixture]:
+SPLITS = ("dev", "test")
+
+
+def iter_fixtures(root: Path = FIXTURES_DIR, pattern: str = "*", split: str | None = None) -> Iterator[Fixture]:
+    """The fixtures whose id matches ``pattern``, of one split (``dev``/``test``) or of both."""
     for folder in sorted(p for p in Path(root).iterdir() if p.is_dir()):
         if fnmatch.fnmatch(folder.name, pattern):
-            yield load_fixture(folder)
+            fixture = load_fixture(folder)
+            if split is None or fixture.meta.split == split:
+                yield fixture
 
 
 def iter_spans(model: BaseModel, where: str = "") -> Iterator[tuple[str, Span]]:

@@ -3,8 +3,14 @@
 ``evals/baseline.json``::
 
     {"models": {"<model>": {"<metric>": value, ...}},
+     "splits": {"<model>": {"dev": {"<metric>": value, ...}, "test": {...}}},
+     "fixtures": {"<model>": ["<fixture id>", ...]},
      "tolerance": {"default": 0.03, "<metric>": allowed drop, ...},
      "headline": ["event_f1", ...]}
+
+The headline metrics are gated over all fixtures and, where the baseline has them, over each
+split on its own (rows named ``dev/event_f1``, ``test/event_f1``): a change tuned on ``dev`` that
+costs ``test`` fails here too.
 
 A metric passes when it is no worse than its baseline by more than its tolerance; "worse" is
 lower for most metrics and higher for those in ``LOWER_IS_BETTER`` (invented items, cost).
@@ -62,6 +68,14 @@ def metrics_of(summary: Mapping[str, object]) -> Mapping[str, object]:
     return inner if isinstance(inner, Mapping) else summary
 
 
+def splits_of(summary: Mapping[str, object]) -> dict[str, Mapping[str, object]]:
+    """``{split: metrics}`` of a ``summary_to_dict`` result; empty when it has no splits."""
+    splits = summary.get("splits")
+    if not isinstance(splits, Mapping):
+        return {}
+    return {name: metrics_of(value) for name, value in splits.items() if isinstance(value, Mapping)}
+
+
 def tolerance_for(baseline: Mapping[str, object], metric: str) -> float:
     table: Mapping[str, float] = baseline.get("tolerance") or {}  # type: ignore[assignment]
     return float(table.get(metric, table.get("default", DEFAULT_TOLERANCE)))
@@ -79,13 +93,14 @@ def meets(metric: str, current: float, reference: float, tolerance: float = 0.0)
 
 
 def _row(metric: str, base: object, current: object, tolerance: float) -> GateRow:
+    """``metric`` may carry a split prefix (``test/event_f1``); its direction is the metric's."""
     b = float(base) if isinstance(base, int | float) else None
     c = float(current) if isinstance(current, int | float) else None
     if c is None:
         return GateRow(metric, b, None, None, b is None, tolerance)
     if b is None:
         return GateRow(metric, None, c, None, True, tolerance)
-    return GateRow(metric, b, c, c - b, meets(metric, c, b, tolerance), tolerance)
+    return GateRow(metric, b, c, c - b, meets(metric.rpartition("/")[2], c, b, tolerance), tolerance)
 
 
 def compare_to_baseline(
@@ -100,11 +115,18 @@ def compare_to_baseline(
             "python -m harness eval --update-baseline before gating on it"
         )
     recorded, current = models[model], metrics_of(summary)
-    rows = tuple(
+    rows = [
         _row(m, recorded.get(m), current.get(m), tolerance_for(baseline, m))
         for m in headline_of(baseline)
-    )
-    return GateResult(model, all(r.ok for r in rows), rows)
+    ]
+    recorded_splits = (baseline.get("splits") or {}).get(model) or {}  # type: ignore[union-attr]
+    for split, metrics in splits_of(summary).items():
+        if split in recorded_splits:
+            rows += [
+                _row(f"{split}/{m}", recorded_splits[split].get(m), metrics.get(m), tolerance_for(baseline, m))
+                for m in headline_of(baseline)
+            ]
+    return GateResult(model, all(r.ok for r in rows), tuple(rows))
 
 
 def _num(value: float | None, signed: bool = False) -> str:
@@ -119,7 +141,7 @@ def render_diff(result: GateResult, width: int = 100) -> str:
     for header in ("metric", "baseline", "current", "delta", "tolerance", ""):
         table.add_column(header, justify="left" if header == "metric" else "right")
     for r in result.rows:
-        arrow = " (lower is better)" if r.metric in LOWER_IS_BETTER else ""
+        arrow = " (lower is better)" if r.metric.rpartition("/")[2] in LOWER_IS_BETTER else ""
         cells = (_num(r.baseline), _num(r.current), _num(r.delta, True), _num(r.tolerance))
         table.add_row(r.metric + arrow, *cells, "ok" if r.ok else "FAIL")
     console = Console(file=StringIO(), width=width, color_system=None)
@@ -136,14 +158,19 @@ def update_baseline(
     """A new baseline with ``model``'s numeric metrics replaced by this run's (input untouched).
 
     ``fixtures`` names the fixtures the scores cover (those recorded for that model)."""
-    numbers = {k: v for k, v in metrics_of(summary).items() if isinstance(v, int | float)}
+    def numbers(metrics: Mapping[str, object]) -> dict[str, object]:
+        return {k: v for k, v in metrics.items() if isinstance(v, int | float)}
+
     models = dict(baseline.get("models") or {})  # type: ignore[call-overload]
-    models[model] = numbers
+    models[model] = numbers(metrics_of(summary))
+    splits = dict(baseline.get("splits") or {})  # type: ignore[call-overload]
+    splits[model] = {name: numbers(metrics) for name, metrics in splits_of(summary).items()}
     covered = dict(baseline.get("fixtures") or {})  # type: ignore[call-overload]
     if fixtures is not None:
         covered[model] = sorted(fixtures)
     return {
         "models": models,
+        "splits": splits,
         "fixtures": covered,
         "tolerance": dict(baseline.get("tolerance") or _DEFAULT_TOLERANCES),  # type: ignore
         "headline": list(headline_of(baseline)),

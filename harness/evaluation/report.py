@@ -1,8 +1,8 @@
 """Render eval scores: text tables, a JSON-able dict and a self-contained HTML page.
 
 ``render_text(summary, docs)``: two rich tables (per metric, per fixture) as plain text.
-``summary_to_dict(summary, docs)``: ``{"n_docs", "metrics" (micro), "macro", "docs"}``; the gate
-reads ``metrics``.
+``summary_to_dict(summary, docs, splits)``: ``{"n_docs", "metrics" (micro), "macro", "docs",
+"splits": {"dev"|"test": {"n_docs", "metrics"}}}``; the gate reads ``metrics`` and ``splits``.
 ``render_html(summary, docs, texts, preds, golds)``: one HTML page, inline CSS, no script and no
 external request; per fixture a ``<details>`` with the article text, gold spans marked *hit*
 (aligned with a prediction) or *miss*, predicted spans that align with nothing marked
@@ -59,13 +59,17 @@ def fmt(metric: str, value: float | None) -> str:
     return f"{value:.3f}"
 
 
-def summary_to_dict(summary: Summary, docs: Sequence[DocScore] = ()) -> dict[str, object]:
-    return {
+def summary_to_dict(summary: Summary, docs: Sequence[DocScore] = (),
+                    splits: Mapping[str, Summary] | None = None) -> dict[str, object]:
+    data: dict[str, object] = {
         "n_docs": summary.n_docs,
         "metrics": dict(summary.micro),
         "macro": dict(summary.macro),
         "docs": {d.doc_id: {**d.metrics(), "error": d.error} for d in docs},
     }
+    if splits:
+        data["splits"] = {name: {"n_docs": s.n_docs, "metrics": dict(s.micro)} for name, s in splits.items()}
+    return data
 
 
 def _to_text(table: Table, width: int) -> str:
@@ -95,8 +99,23 @@ def doc_table(docs: Sequence[DocScore]) -> Table:
     return table
 
 
-def render_text(summary: Summary, docs: Sequence[DocScore], width: int = 160) -> str:
-    return _to_text(metric_table(summary), width) + _to_text(doc_table(docs), width)
+def split_table(splits: Mapping[str, Summary]) -> Table:
+    """Micro scores of each split side by side: ``dev`` (tuned on) and ``test`` (reported only)."""
+    table = Table(title="Scores by split (dev: tuned on; test: reported only)", box=box.ASCII)
+    table.add_column("metric")
+    for name, s in splits.items():
+        table.add_column(f"{name} ({s.n_docs})", justify="right")
+    for metric in METRICS:
+        table.add_row(metric, *(fmt(metric, s.micro.get(metric)) for s in splits.values()))
+    return table
+
+
+def render_text(summary: Summary, docs: Sequence[DocScore], width: int = 160,
+                splits: Mapping[str, Summary] | None = None) -> str:
+    text = _to_text(metric_table(summary), width)
+    if splits:
+        text += _to_text(split_table(splits), width)
+    return text + _to_text(doc_table(docs), width)
 
 
 # --- marked-up article ------------------------------------------------------------------------
@@ -196,6 +215,10 @@ mark.hit{background:#bfe8c4}mark.miss{background:#ffd39a}mark.invented{backgroun
 <td>{% if m.width is not none %}<span class="bar"><span style="width:{{ m.width }}%"></span></span>{% endif %}</td>
 <td>{{ m.macro }}</td></tr>
 {% endfor %}</table>
+{% if splits %}<h2>By split</h2>
+<p><code>dev</code>: fixtures prompts and rules may be tuned on; <code>test</code>: reported only.</p>
+<table><tr><th>metric</th>{% for name, s in splits.items() %}<th>{{ name }} ({{ s.n_docs }})</th>{% endfor %}</tr>
+{% for row in split_rows %}<tr>{% for v in row %}<td>{{ v }}</td>{% endfor %}</tr>{% endfor %}</table>{% endif %}
 {% if pairs %}<h2>Cross-source comparison</h2>
 <p>The labelled pairs of <code>evals/pairs/</code>: <code>harness compare</code> on their gold Results,
 alignment and discrepancies scored against the expected ones.</p>
@@ -245,14 +268,16 @@ def render_html(
     golds: Mapping[str, GoldResult],
     title: str = "harness eval report",
     pairs: dict | None = None,
+    splits: Mapping[str, Summary] | None = None,
 ) -> str:
     """The whole report as one self-contained HTML page (inputs keyed by doc id)."""
     views = [
         _doc_view(d, texts.get(d.doc_id, ""), preds.get(d.doc_id), golds[d.doc_id]) for d in docs
     ]
+    split_rows = [[m, *(fmt(m, s.micro.get(m)) for s in (splits or {}).values())] for m in METRICS]
     template = Environment(autoescape=True).from_string(_TEMPLATE)
     return template.render(title=title, summary=summary, metrics=_metric_rows(summary), docs=views,
-                           pairs=pairs)
+                           pairs=pairs, splits=splits, split_rows=split_rows)
 
 
 def write_reports(
@@ -263,18 +288,21 @@ def write_reports(
     preds: Mapping[str, Prediction],
     golds: Mapping[str, GoldResult],
     pairs: Sequence[dict] = (),
+    splits: Mapping[str, Summary] | None = None,
 ) -> dict[str, Path]:
     """Write report.txt, report.json and report.html into ``folder``; returns their paths.
-    ``pairs``: scores of the labelled cross-source pairs (``compare_scoring.score_all_pairs``)."""
+    ``pairs``: scores of the labelled cross-source pairs (``compare_scoring.score_all_pairs``);
+    ``splits``: the summary of each split (``dev``, ``test``)."""
     from .compare_scoring import PAIR_COLUMNS, pair_rows, pair_table
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = {k: folder / f"report.{k}" for k in ("txt", "json", "html")}
-    text = render_text(summary, docs) + (_to_text(pair_table(list(pairs)), 160) if pairs else "")
+    text = render_text(summary, docs, splits=splits) + (_to_text(pair_table(list(pairs)), 160) if pairs else "")
     paths["txt"].write_text(text, encoding="utf-8")
-    paths["json"].write_text(json.dumps(summary_to_dict(summary, docs) | {"pairs": list(pairs)}, indent=2),
-                             encoding="utf-8")
+    data = summary_to_dict(summary, docs, splits) | {"pairs": list(pairs)}
+    paths["json"].write_text(json.dumps(data, indent=2), encoding="utf-8")
     pair_view = {"columns": PAIR_COLUMNS, "rows": pair_rows(list(pairs))} if pairs else None
-    paths["html"].write_text(render_html(summary, docs, texts, preds, golds, pairs=pair_view), encoding="utf-8")
+    html = render_html(summary, docs, texts, preds, golds, pairs=pair_view, splits=splits)
+    paths["html"].write_text(html, encoding="utf-8")
     return paths

@@ -26,12 +26,17 @@ from ..prompting import PromptTemplate
 from ..session import open_endpoint
 from .cassettes import RECORD_HINT, STALE_MARKERS, cassette_path, use_cassette
 from .compare_scoring import pair_table, score_all_pairs
-from .fixtures import FIXTURES_DIR, Fixture, iter_fixtures
+from .fixtures import FIXTURES_DIR, SPLITS, Fixture, iter_fixtures
 from .gate import (
-    compare_to_baseline, fixtures_of, load_baseline, render_diff, save_baseline, update_baseline,
+    compare_to_baseline,
+    fixtures_of,
+    load_baseline,
+    render_diff,
+    save_baseline,
+    update_baseline,
 )
 from .report import render_text, summary_to_dict, write_reports
-from .scoring import aggregate, score_document
+from .scoring import DocScore, Summary, aggregate, score_document
 
 REPLAY_URL = "http://127.0.0.1:8080/v1"  # never contacted: every request is answered by vcrpy
 BASELINE = Path(__file__).resolve().parents[2] / "evals" / "baseline.json"
@@ -123,6 +128,22 @@ def score_run(run: EvalRun, fixtures: list[Fixture]):
     return aggregate(docs), docs
 
 
+def split_summaries(docs: list[DocScore], fixtures: list[Fixture]) -> dict[str, Summary]:
+    """The scores of each split on its own (``dev`` tuned on, ``test`` reported only), for the
+    splits the scored documents cover."""
+    split_of = {f.id: f.meta.split for f in fixtures}
+    return {
+        name: aggregate([d for d in docs if split_of.get(d.doc_id) == name])
+        for name in SPLITS if any(split_of.get(d.doc_id) == name for d in docs)
+    }
+
+
+def scored_summary(run: EvalRun, fixtures: list[Fixture]) -> dict[str, object]:
+    """``summary_to_dict`` of a run, with its splits: what the gate and the baseline read."""
+    summary, docs = score_run(run, fixtures)
+    return summary_to_dict(summary, docs, split_summaries(docs, fixtures))
+
+
 def write_results(folder: Path, run: EvalRun, texts: dict[str, str]) -> None:
     """Each fixture's Result, article text included, as ``<fixture>.json``: the input of
     ``harness compare`` and ``harness view`` on recorded outputs."""
@@ -133,9 +154,11 @@ def write_results(folder: Path, run: EvalRun, texts: dict[str, str]) -> None:
 
 
 def eval_main(args, settings: Settings) -> int:
-    fixtures = list(iter_fixtures(FIXTURES_DIR, args.fixtures))
+    split = getattr(args, "split", None)
+    fixtures = list(iter_fixtures(FIXTURES_DIR, args.fixtures, split))
     if not fixtures:
-        raise HarnessError(f"no fixture matches {args.fixtures!r} in {FIXTURES_DIR}")
+        raise HarnessError(f"no fixture matches {args.fixtures!r}{f' in split {split}' if split else ''} "
+                           f"in {FIXTURES_DIR}")
     if args.record and not args.live:
         raise HarnessError("--record goes with --live: recording needs a real endpoint")
     options = Options(recover_quotes=not args.model_quotes_only)
@@ -151,15 +174,16 @@ def eval_main(args, settings: Settings) -> int:
     if not run.results:
         raise HarnessError(f"nothing to score: no fixture has a recording for {run.model}; {RECORD_HINT}")
     summary, docs = score_run(run, fixtures)
+    splits = split_summaries(docs, fixtures)
     texts = {f.id: f.text for f in fixtures}
     preds = {k: v for k, v in run.results.items() if v.error is None}
     golds = {f.id: f.gold for f in fixtures}
     pairs = score_all_pairs()
-    write_reports(args.out, summary, docs, texts, preds, golds, pairs)
+    write_reports(args.out, summary, docs, texts, preds, golds, pairs, splits)
     write_results(args.out / "results", run, texts)
-    print(render_text(summary, docs))
+    print(render_text(summary, docs, splits=splits))
     Console(width=160).print(pair_table(pairs))
-    report = summary_to_dict(summary, docs)
+    report = summary_to_dict(summary, docs, splits)
     if args.update_baseline:
         recorded = [f for f in run.results if f not in run.stale]
         save_baseline(BASELINE, update_baseline(baseline, run.model, report, recorded))
@@ -168,8 +192,7 @@ def eval_main(args, settings: Settings) -> int:
     gate = compare_to_baseline(report, baseline, run.model)
     print(render_diff(gate))
     if len(runs) > 1:
-        passed = sum(compare_to_baseline(summary_to_dict(*score_run(r, fixtures)), baseline, r.model).passed
-                     for r in runs)
+        passed = sum(compare_to_baseline(scored_summary(r, fixtures), baseline, r.model).passed for r in runs)
         print(f"harness eval: gate passed in {passed}/{len(runs)} live runs")
     print(f"harness eval: reports in {args.out}/ (report.txt, report.json, report.html, results/)")
     return 0 if gate.passed and not problems else 1
