@@ -267,3 +267,21 @@ def drop_advice(extraction: Extraction, document: str) -> list[str]:
         claim.event_ids = [i for i in claim.event_ids if i not in gone]
     return [f"event {e.id} removed: its trigger is advice ({e.trigger.text[:60]!r} after 'should'), "
             "not something that occurred" for e in advice]
+
+
+def evidence_from_trigger(extraction: Extraction, document: str) -> list[str]:
+    """An event given without evidence (the lean events pass does not ask for it: copying whole
+    sentences was most of an event's tokens) gets the sentence that holds its trigger, as the
+    article has it (exact offsets, a wire dateline left out). An event whose trigger is not in the
+    article keeps none. Events that came with evidence are left as they are."""
+    for event in extraction.events:
+        trigger = event.trigger
+        if event.evidence or trigger is None or trigger.start is None or trigger.end is None:
+            continue
+        first, last = sentences_around(document, trigger.start, trigger.end)
+        words = document[first:last]
+        first += len(words) - len(words.lstrip())
+        last -= len(words) - len(words.rstrip())
+        if last > first:
+            event.evidence = [Span(text=document[first:last], start=first, end=last, grounding=Grounding.exact)]
+    return []

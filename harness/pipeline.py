@@ -24,7 +24,9 @@ from .config import Settings
 from .dates import resolve_event_dates
 from .documents import Document, InputFailure, Item
 from .endpoint import CallStats, Endpoint
-from .event_checks import check_responsibility, drop_advice, fix_actors, retype_events
+from .event_checks import (
+    check_responsibility, drop_advice, evidence_from_trigger, fix_actors, retype_events,
+)
 from .errors import EndpointError, HarnessError, LocalServerError
 from .furniture import find_furniture, without
 from .grounding import count_grounding, ground_spans
@@ -137,6 +139,7 @@ class Extractor:
         parts = gathered(outcomes, labels, warnings)
         merged, merge_warnings = merge_extractions(parts) if len(parts) > 1 else (parts[0], [])
         warnings += merge_warnings
+        warnings += evidence_from_trigger(merged, doc.text)
         warnings += resolve_event_dates(merged.events, doc.published)
         warnings += dedupe(merged)
         warnings += retype_events(merged)

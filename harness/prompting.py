@@ -99,10 +99,16 @@ class PromptTemplate:
         return cls(name, record, passes, digest.hexdigest())
 
     def combine(self, outputs: list[BaseModel]) -> BaseModel:
-        """One record from the passes' outputs (each fills its own fields of the record)."""
+        """One record from the passes' outputs (each fills its own fields of the record). A pass
+        whose model asks for less than the record holds gives the record's fields through its
+        ``to_record()``; otherwise its fields are the record's own."""
         fields: dict[str, Any] = {}
         for output in outputs:
-            fields.update({name: getattr(output, name) for name in type(output).model_fields})
+            to_record = getattr(output, "to_record", None)
+            if callable(to_record):
+                fields.update(to_record())
+            else:
+                fields.update({name: getattr(output, name) for name in type(output).model_fields})
         return self.record_model.model_validate(fields)
 
 

@@ -224,6 +224,54 @@ class EventsPass(Strict):
     events: list[Event] = Field(default_factory=list)
 
 
+# --- the lean events pass: what code can settle is not asked of the model -----------------------
+# Generated tokens are the cost on a CPU (about 20 a second). An event's evidence sentences were
+# most of its tokens, and they are found in code: the sentences holding its trigger. So are a
+# date's precision (from the value's length, or the resolved words), a place's precision and the
+# casualty words. The model spends its tokens on listing every event instead.
+
+
+class DateDraft(EventDate):
+    end: str | None = computed(description="Not asked of the model.")
+    precision: Precision = computed(default=Precision.unknown, description="From the value.")
+
+
+class LocationDraft(Location):
+    precision: GeoPrecision = computed(default=GeoPrecision.unknown, description="Not asked.")
+
+
+class FatalitiesDraft(Fatalities):
+    text: str | None = computed(description="Not asked of the model.")
+
+
+class EventDraft(Event):
+    """An Event as the lean events pass asks for it; ``to_event`` makes it a plain Event."""
+
+    date: DateDraft | None = None
+    location: LocationDraft | None = None
+    fatalities: FatalitiesDraft | None = None
+    evidence: list[Span] = computed(default_factory=list, description="The trigger's sentences.")
+
+    def to_event(self) -> Event:
+        event = Event.model_validate(self.model_dump())
+        if event.date is not None and event.date.value and event.date.precision == Precision.unknown:
+            event.date.precision = _PRECISION_OF_LENGTH.get(len(event.date.value), Precision.unknown)
+        return event
+
+
+_PRECISION_OF_LENGTH = {4: Precision.year, 7: Precision.month, 10: Precision.day}
+
+
+class EventsListPass(Strict):
+    """What the lean events pass asks of the model: every event, each without its evidence."""
+
+    events: list[EventDraft] = Field(default_factory=list)
+
+    def to_record(self) -> dict[str, Any]:
+        """The record's fields (``Extraction.events``) from this pass's output."""
+        return {"events": [e.to_event() for e in self.events]}
+
+
 class ClaimsPass(Strict):
     """What the claims pass asks of the model."""
 

@@ -75,9 +75,10 @@ async def _run_one(settings: Settings, base_url: str, model: str, template: Prom
 
 async def run_fixtures(fixtures: list[Fixture], settings: Settings, *, live: bool = False,
                        record: bool = False, prompt: str = "news",
-                       options: Options = Options()) -> EvalRun:
-    """Every fixture through the pipeline; replayed from cassettes unless ``live``."""
-    template = PromptTemplate.load(prompt)
+                       options: Options = Options(), template: PromptTemplate | None = None) -> EvalRun:
+    """Every fixture through the pipeline; replayed from cassettes unless ``live``. ``template``
+    (one already loaded, from any folder) replaces the ``prompt`` named."""
+    template = template or PromptTemplate.load(prompt)
     if not live:
         model = settings.model or settings.local_model  # HARNESS_MODEL, or the embedded model's name
         run = EvalRun(model, template.name, template.sha256)
