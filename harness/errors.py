@@ -2,6 +2,7 @@
 
     HarnessError
     ├── ConfigError          bad settings or usage (CLI exit 2)
+    ├── OutputError          the output could not be written mid-run: documents are missing (exit 3)
     ├── InputError           a document that cannot be read or used (error record)
     ├── EndpointError        the model endpoint failed after retries (error record)
     │   ├── ModeRefusedError     no structured-output mechanism was accepted
@@ -24,6 +25,10 @@ class HarnessError(Exception):
 
 class ConfigError(HarnessError):
     """Settings or command-line usage that cannot work."""
+
+
+class OutputError(HarnessError):
+    """Results could not be written during a run (a full disk, a closed pipe): some are missing."""
 
 
 class InputError(HarnessError):

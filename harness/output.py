@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, Any
 
@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from schemas import Claim, Event, Extraction, Result
 
 from .errors import ConfigError
+from .result_files import parse_record, split_lines
 
 
 def result_dict(result: Result) -> dict[str, Any]:
@@ -26,12 +27,22 @@ def result_dict(result: Result) -> dict[str, Any]:
 
 def dump_line(result: Result) -> str:
     """One compact JSON line: the same text as ``json.dumps(result_dict(result),
-    ensure_ascii=False, separators=(",", ":"))``, written by pydantic-core in a third of the time."""
-    return result.model_dump_json(exclude={"text"} if result.text is None else None) + "\n"
+    ensure_ascii=False, separators=(",", ":"))``, written by pydantic-core in a third of the time,
+    with U+2028, U+2029 and U+0085 escaped (see ``escape_line_breaks``)."""
+    return escape_line_breaks(result.model_dump_json(exclude={"text"} if result.text is None else None)) + "\n"
 
 
 def dump_pretty(result: Result) -> str:
-    return json.dumps(result_dict(result), ensure_ascii=False, indent=2) + "\n"
+    return escape_line_breaks(json.dumps(result_dict(result), ensure_ascii=False, indent=2)) + "\n"
+
+
+def escape_line_breaks(json_text: str) -> str:
+    """JSON text with the characters ``str.splitlines`` breaks at, which JSON leaves raw inside
+    strings, written as ``\\uXXXX`` escapes: the same JSON value, and one line for any reader."""
+    for char in ("\u2028", "\u2029", "\x85"):
+        if char in json_text:
+            json_text = json_text.replace(char, f"\\u{ord(char):04x}")
+    return json_text
 
 
 class JsonlSink:
@@ -47,46 +58,115 @@ class JsonlSink:
         self.stream.flush()
 
 
-def iter_results(path: Path) -> Iterator[dict[str, Any]]:
-    """Complete JSON lines of a Results file (a torn or invalid line is skipped)."""
-    with path.open(encoding="utf-8", errors="replace") as handle:
-        for line in handle:
-            if not line.endswith("\n"):
-                return
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if isinstance(record, dict) and "doc_id" in record:
-                yield record
+def check_output(inputs: list[str], out: Path | None, html_dir: Path | None = None) -> None:
+    """Refuse, before anything is opened, an output that is one of the inputs, a folder, or
+    somewhere nothing can be written (``ConfigError``: exit 2, nothing touched)."""
+    if out is not None:
+        if out.is_dir():
+            raise ConfigError(f"-o {out} is a folder: give a file, e.g. {out / 'results.jsonl'}")
+        for name in inputs:
+            if name != "-" and same_file(Path(name), out):
+                raise ConfigError(f"-o {out} is the input {name}: extract would overwrite what it "
+                                  "reads; write the Results to another file")
+        _check_writable(out, "-o")
+    if html_dir is not None:
+        if html_dir.exists() and not html_dir.is_dir():
+            raise ConfigError(f"--html {html_dir} is a file: give a folder for the pages")
+        _check_writable(html_dir / "page.html", "--html")
 
 
-def prepare_resume(path: Path, retry_errors: bool = False) -> dict[str, str | None]:
+def _check_writable(path: Path, flag: str) -> None:
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise ConfigError(f"{flag} {path}: {folder} is a file, not a folder: cannot write there")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise ConfigError(f"{flag} {path}: no permission to write it")
+    if not path.exists() and not os.access(folder, os.W_OK | os.X_OK):
+        raise ConfigError(f"{flag} {path}: no permission to create files in {folder}")
+
+
+def same_file(a: Path, b: Path) -> bool:
+    """``a`` and ``b`` are one file (the same path, a link, a hard link)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet)
+        return a.resolve() == b.resolve()
+
+
+def outputs_of(out: Path | None, html_dir: Path | None) -> Callable[[Path], bool]:
+    """Whether a file met in an input folder is this run's output (the Results file, a page)."""
+
+    def is_output(path: Path) -> bool:
+        if out is not None and path.name == out.name and same_file(path, out):
+            return True
+        return html_dir is not None and path.suffix.lower() == ".html" and same_file(path.parent, html_dir)
+
+    return is_output
+
+
+def open_output(out: Path, append: bool) -> IO[str]:
+    """The output file, opened for appending (``--resume``) or anew."""
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        return out.open("a" if append else "w", encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot write {out}: {exc.strerror or exc}") from None
+
+
+def prepare_resume(path: Path, retry_errors: bool = False,
+                   warn: Callable[[str], None] | None = None) -> dict[str, str | None]:
     """Make ``path`` safe to append to and return {doc_id: text_sha256} of the documents done.
 
-    A torn last line (the process was killed mid-write) is cut off. With ``retry_errors``,
-    error records are removed (the file is rewritten atomically) so those documents run again.
-    A document whose text changed since is run again and appended; its older record is
-    removed here, or by ``keep_last`` at the end of that run, so each id has one record.
+    A torn last line (the process was killed mid-write) is cut off; a line anywhere else that is
+    not a Result (garbled, half a line) is removed with a warning, so its document runs again.
+    With ``retry_errors``, error records are removed so those documents run again. A document
+    whose text changed since is run again and appended; its older record is removed here, or
+    by ``keep_last`` at the end of that run, so each id has one record. A file holding no
+    Result at all is refused (``ConfigError``): --resume never rewrites what it did not write.
     """
     if not path.exists():
         return {}
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path} to resume it: {exc.strerror or exc}") from None
+    if b"\n" in data.strip():  # one pretty-printed Result (single-document output)?
+        whole, _problem = parse_record(data.decode("utf-8", errors="replace"))
+        if whole is not None:
+            return {} if retry_errors and whole.get("error") else {whole["doc_id"]: whole.get("text_sha256")}
     cut = data.rfind(b"\n") + 1
-    if cut != len(data):
-        with path.open("r+b") as handle:
-            handle.truncate(cut)
     done: dict[str, str | None] = {}
     kept: dict[str, str] = {}
-    lines = 0
-    for record in iter_results(path):
-        lines += 1
+    removed: list[str] = []
+    results = 0
+    lines = split_lines(data[:cut].decode("utf-8", errors="replace"))
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            removed.append("")
+            continue
+        record, problem = parse_record(line)
+        if record is None:
+            removed.append(f"line {number} ({problem})")
+            continue
+        results += 1
         if retry_errors and record.get("error"):
             continue
         done[record["doc_id"]] = record.get("text_sha256")
         kept.pop(record["doc_id"], None)  # a later record of the same id replaces the earlier
-        kept[record["doc_id"]] = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
-    if retry_errors or len(kept) != lines:
+        kept[record["doc_id"]] = line
+    shown = [r for r in removed if r]
+    if shown and not results:
+        raise ConfigError(f"{path} holds no harness Result: --resume adds to a file written by "
+                          "`harness extract`; choose another -o FILE")
+    if shown and warn is not None:
+        more = f" and {len(shown) - 5} more" if len(shown) > 5 else ""
+        warn(f"{path}: {', '.join(shown[:5])}{more} not a Result: removed, their documents run again")
+    if cut != len(data):
+        with path.open("r+b") as handle:
+            handle.truncate(cut)
+    if retry_errors or removed or len(kept) != len(lines):
         _rewrite(path, kept.values())
     return done
 
@@ -96,13 +176,10 @@ def keep_last(path: Path, doc_ids: set[str]) -> None:
     if not doc_ids:
         return
     seen: set[str] = set()
-    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     kept = []
-    for line in reversed(lines):
-        try:
-            doc_id = json.loads(line).get("doc_id")
-        except (json.JSONDecodeError, AttributeError):
-            doc_id = None
+    for line in reversed(split_lines(path.read_text(encoding="utf-8"))):
+        record, _problem = parse_record(line)
+        doc_id = record["doc_id"] if record else None
         if doc_id in doc_ids:
             if doc_id in seen:
                 continue
@@ -115,21 +192,6 @@ def _rewrite(path: Path, lines: Iterable[str]) -> None:
     temporary = path.with_name(path.name + ".tmp")
     temporary.write_text("".join(lines), encoding="utf-8")
     os.replace(temporary, path)
-
-
-def load_result(path: Path) -> list[Result]:
-    """Results from a JSON file (one Result) or a JSONL file (one per line)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
-    stripped = text.lstrip()
-    try:
-        if stripped.startswith("{") and "\n{" not in stripped.rstrip():
-            return [Result.model_validate_json(text)]
-        return [Result.model_validate_json(line) for line in text.splitlines() if line.strip()]
-    except ValueError as exc:
-        raise ConfigError(f"{path} does not hold harness Results: {str(exc)[:300]}") from None
 
 
 SCHEMA_MODELS: dict[str, type[BaseModel]] = {

@@ -8,11 +8,11 @@ the network: CSS and a little JavaScript are inline, and every text is escaped b
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,11 @@ from pydantic import ValidationError
 
 from schemas import Result
 
-from .errors import InputError
+from .documents import decode
+from .errors import ConfigError, InputError
+from .output import same_file
+from .result_files import read_records
+from .terminal import printable
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 TEMPLATE_NAME = "view.html.j2"
@@ -160,7 +164,7 @@ def segment_text(text: str, marks: Iterable[Mark]) -> list[Segment]:
         {0, len(text)} | {m.span["start"] for m in placed} | {m.span["end"] for m in placed}
     )
     segments = []
-    for a, b in zip(cuts, cuts[1:]):
+    for a, b in pairwise(cuts):
         covering = tuple(m for m in placed if m.span["start"] <= a and b <= m.span["end"])
         segments.append(Segment(text[a:b], covering))
     return segments
@@ -207,53 +211,59 @@ def render_result(result: Result | dict[str, Any], text: str) -> str:
 
 
 def safe_name(doc_id: str) -> str:
-    """A filesystem-safe file stem for a doc_id."""
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", doc_id).strip("._-")[:120]
-    return stem or "document"
+    """A file stem for ``doc_id``: the id itself when it is a safe name (letters of any script,
+    digits, ``.``, ``_``, ``-``); otherwise its safe characters and a hash of the whole id, so
+    ids that differ only in what was replaced (``a/b``, ``a b``, ``a_b``; ``.``, ``..``) never
+    share a page."""
+    stem = re.sub(r"[^\w.-]+", "_", doc_id).strip("._-")
+    while len(stem.encode("utf-8")) > 150:  # file names are 255 bytes at most
+        stem = stem[:-1]
+    if stem == doc_id:
+        return stem
+    return f"{stem or 'document'}-{hashlib.sha256(doc_id.encode('utf-8', 'replace')).hexdigest()[:10]}"
+
+
+class PageWriter:
+    """Writes pages into one folder, each under a name no other page of this writer has (a
+    case-insensitive file system could still join two ids: the later gets ``-2``)."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self.used: set[str] = set()
+
+    def write(self, result: Result | dict[str, Any], text: str) -> Path:
+        model = as_result(result)
+        base = stem = safe_name(model.doc_id)
+        n = 1
+        while stem.lower() in self.used:
+            n += 1
+            stem = f"{base}-{n}"
+        self.used.add(stem.lower())
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / f"{stem}.html"
+        path.write_text(render_result(model, text), encoding="utf-8")
+        return path
 
 
 def write_views(
     results: Iterable[tuple[Result | dict[str, Any], str]], out_dir: Path
 ) -> list[Path]:
     """Write ``<safe-id>.html`` per (result, text) into ``out_dir``; returns the paths."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    used: set[str] = set()
-    for result, text in results:
-        model = as_result(result)
-        stem, n = safe_name(model.doc_id), 1
-        while stem.lower() in used:
-            n += 1
-            stem = f"{safe_name(model.doc_id)}-{n}"
-        used.add(stem.lower())
-        path = out_dir / f"{stem}.html"
-        path.write_text(render_result(model, text), encoding="utf-8")
-        written.append(path)
-    return written
+    writer = PageWriter(out_dir)
+    return [writer.write(result, text) for result, text in results]
 
 
-def _read_records(path: Path) -> tuple[list[dict[str, Any]], bool]:
-    """The Result dicts in a JSON or JSONL file, and whether it was JSONL."""
+def read_article(path: Path) -> str:
+    """An article as ``extract`` reads it (UTF-8, a BOM dropped, CRLF kept), so offsets match."""
     try:
-        raw = path.read_text(encoding="utf-8")
+        data = Path(path).read_bytes()
     except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}; check the path") from None
-    try:
-        data = json.loads(raw)
-        return ([data] if isinstance(data, dict) else list(data)), False
-    except json.JSONDecodeError:
-        pass
-    records = []
-    for n, line in enumerate(raw.splitlines(), 1):
-        if line.strip():
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise InputError(
-                    f"{path}:{n}: not JSON ({exc.msg}); expected a Result JSON or JSONL file"
-                ) from None
-    return records, True
+        raise InputError(f"cannot read the article {path}: {exc.strerror or exc}; check --article") from None
+    text, _warnings, error = decode(data, str(path))
+    if error:
+        raise InputError(f"{error}; check --article")
+    assert text is not None
+    return text
 
 
 def view_main(result_path: Path, out: Path | None = None, article: Path | None = None) -> int:
@@ -261,43 +271,44 @@ def view_main(result_path: Path, out: Path | None = None, article: Path | None =
 
     A JSON file gives one page (default: RESULT.html beside it); a JSONL file gives one page per
     Result in a folder (default: RESULT_views/). The article text is ``--article`` when given,
-    else the Result's own ``text`` field (``extract --include-text``).
+    else the Result's own ``text`` field (``extract --include-text``). An error record without
+    text gets a page that shows its error.
     """
     result_path = Path(result_path)
-    records, many = _read_records(result_path)
+    records, many = read_records(result_path)
     if not records:
         raise InputError(f"{result_path} holds no Result; run `python -m harness extract` first")
-    article_text = None
-    if article is not None:
-        try:
-            article_text = Path(article).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"cannot read the article {article}: {exc}; check --article") from None
+    article_text = read_article(article) if article is not None else None
     pairs = []
     for record in records:
-        if not isinstance(record, dict):
-            raise InputError(
-                f"{result_path}: expected Result objects, found {type(record).__name__}"
-            )
         text = article_text if article_text is not None else record.get("text")
+        if text is None and record.get("error"):
+            text = ""  # nothing was extracted: the page shows the error
         if not isinstance(text, str):
             raise InputError(
                 f"{result_path}: Result {record.get('doc_id', '?')!r} has no article text; pass "
-                "the "
-                "article with --article FILE, or extract with --include-text"
+                "the article with --article FILE, or extract with --include-text"
             )
         pairs.append((record, text))
     if many or len(pairs) > 1:
         out_dir = out or result_path.with_name(result_path.stem + "_views")
+        _not_an_input(out_dir, result_path, article)
         paths = write_views(pairs, out_dir)
     else:
         target = out or result_path.with_suffix(".html")
         if target.is_dir():
             paths = write_views(pairs, target)
         else:
+            _not_an_input(target, result_path, article)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(render_result(*pairs[0]), encoding="utf-8")
             paths = [target]
     for path in paths:
-        print(f"wrote {path}", file=sys.stderr)
+        print(printable(f"wrote {path}"), file=sys.stderr)
     return 0
+
+
+def _not_an_input(target: Path, *inputs: Path | None) -> None:
+    for given in inputs:
+        if given is not None and same_file(target, given):
+            raise ConfigError(f"-o {target} is the input {given}: choose another output")

@@ -380,9 +380,15 @@ def test_claim_links_to_its_events_and_cards_exist_for_every_item():
 def test_write_views_uses_safe_unique_names(tmp_path):
     result = seed_result(doc_id="wire/2024:01?x")
     paths = write_views([(result, TEXT), (result, TEXT)], tmp_path / "views")
-    assert [p.name for p in paths] == ["wire_2024_01_x.html", "wire_2024_01_x-2.html"]
+    stem = safe_name("wire/2024:01?x")
+    assert stem.startswith("wire_2024_01_x-") and len(stem) == len("wire_2024_01_x-") + 10
+    assert [p.name for p in paths] == [f"{stem}.html", f"{stem}-2.html"]
     assert all(p.read_text(encoding="utf-8").startswith("<!DOCTYPE html>") for p in paths)
-    assert safe_name("../..") == "document"
+    assert safe_name("../..").startswith("document-")
+    assert safe_name("doc-0") == "doc-0" and safe_name("خبر-1") == "خبر-1"  # safe ids stay as they are
+    lossy = ["a/b", "a b", "a_b", ".", "..", "", "a" * 300]
+    assert len({safe_name(i) for i in lossy}) == len(lossy)
+    assert all(len(safe_name(i).encode()) < 200 for i in lossy)
 
 
 def test_view_main_reads_text_from_the_result_or_article(tmp_path):
