@@ -23,6 +23,7 @@
 | HARNESS_LOCAL_CTX | 8192 | context size of the embedded server (per slot) |
 | HARNESS_LOCAL_PARALLEL | 2 | parallel slots of the embedded server (xllamacpp, llama-server) |
 | HARNESS_CACHE_DIR | ~/.cache/harness | where assembled model files are kept |
+| HARNESS_CASSETTES_DIR | cassettes/ of the repository | where `eval` replays and `eval --live --record` writes recordings |
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ class Settings:
     local_ctx: int = 8192
     local_parallel: int = 2
     cache_dir: Path = field(default_factory=lambda: Path.home() / ".cache" / "harness")
+    cassettes_dir: Path = field(default_factory=lambda: Path(__file__).resolve().parents[1] / "cassettes")
 
     _ENV = {
         "base_url": ("HARNESS_BASE_URL", "OPENAI_BASE_URL"),
@@ -94,6 +96,7 @@ class Settings:
         "local_ctx": ("HARNESS_LOCAL_CTX",),
         "local_parallel": ("HARNESS_LOCAL_PARALLEL",),
         "cache_dir": ("HARNESS_CACHE_DIR",),
+        "cassettes_dir": ("HARNESS_CASSETTES_DIR",),
     }
 
     @classmethod

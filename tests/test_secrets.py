@@ -102,3 +102,37 @@ def test_a_bad_url_is_a_usage_error_without_its_secrets(cli_env, run_cli, tmp_pa
                    cli_env("ftp://analyst:pw-SECRET-USERINFO@example.org/v1?key=SECRET-QUERY"))
     assert proc.returncode == 2 and "http://" in proc.stderr
     assert not leaks(proc.stdout + proc.stderr, URL_SECRETS)
+
+
+# --- harness.secrets: what is secret, and masking -------------------------------------------
+def test_secrets_of_a_url_cover_basic_auth_and_credential_query_values():
+    import base64
+
+    from harness.secrets import Secrets
+
+    url = "https://analyst:p%40ss-word-1@api.example.org/v1?api-version=2024-06-01&key=abcd1234&x=1"
+    secrets = Secrets.of("sk-fake-0000111122223333", url)
+    basic = base64.b64encode(b"analyst:p@ss-word-1").decode()
+    text = f"Basic {basic} key abcd1234 pw p@ss-word-1 p%40ss-word-1 sk-fake-0000111122223333"
+    assert secrets.scrub(text) == "Basic *** key *** pw *** *** ***"
+    kept = "analyst met on 2024-06-01 with x=1"  # a user name, a public version and short values stay
+    assert secrets.scrub(kept) == kept
+
+
+def test_redact_uri_drops_userinfo_and_credential_query_values():
+    from harness.secrets import redact_uri
+
+    uri = "http://analyst:pw-1@127.0.0.1:8080/v1/chat/completions?api-version=2024-06-01&token=t0k3n&sig=abc"
+    assert redact_uri(uri) == "http://127.0.0.1:8080/v1/chat/completions?api-version=2024-06-01&token=***&sig=***"
+
+
+def test_a_parsed_model_output_is_scrubbed_in_every_string():
+    from harness.secrets import Secrets
+    from schemas import Extraction
+
+    key = "sk-fake-9999888877776666"
+    output = Extraction.model_validate({"claims": [{
+        "id": "c1", "content": f"the key is {key}", "kind": "direct", "cue": "said",
+        "speaker": {"name": f"Bearer {key}"}}]})
+    assert Secrets.of(key, None).scrub_model(output) == 2
+    assert key not in output.model_dump_json() and output.claims[0].content.text == "the key is ***"

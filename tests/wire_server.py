@@ -22,7 +22,7 @@ class Wire:
     content_type: str = "application/json"
     declared: int | None = None  # Content-Length sent (None: the true length)
     delay: float = 0.0  # seconds before the status line
-    echo_auth: bool = False  # append the request's Authorization header to the body
+    echo_auth: bool = False  # append the request's Authorization header and path to the body
 
 
 def completion_bytes(request: Request, content: Any = None) -> bytes:
@@ -44,7 +44,7 @@ class WireServer(FakeOpenAI):
                     return
                 body = action.body
                 if action.echo_auth:
-                    body += (" " + self.headers.get("Authorization", "")).encode()
+                    body += f" {self.headers.get('Authorization', '')} {self.path}".encode()
                 self.send_response(action.status)
                 self.send_header("Content-Type", action.content_type)
                 self.send_header("Content-Length", str(len(body) if action.declared is None else action.declared))

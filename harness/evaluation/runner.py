@@ -67,7 +67,7 @@ async def _run_one(settings: Settings, base_url: str, model: str, template: Prom
         if cassette is None:
             return await extractor.run_one(document_for(fixture))
         cassette.parent.mkdir(parents=True, exist_ok=True)
-        with use_cassette(cassette, record_mode):
+        with use_cassette(cassette, record_mode, endpoint.secrets):
             return await extractor.run_one(document_for(fixture))
     finally:
         await endpoint.aclose()
@@ -84,7 +84,7 @@ async def run_fixtures(fixtures: list[Fixture], settings: Settings, *, live: boo
         run = EvalRun(model, template.name, template.sha256)
         replay = settings.with_(retries=0)  # a missing recording must fail at once
         for fixture in fixtures:
-            path = cassette_path(model, template.name, template.sha256, fixture.id)
+            path = cassette_path(model, template.name, template.sha256, fixture.id, settings.cassettes_dir)
             if not path.is_file():
                 run.missing.append(fixture.id)  # not recorded for this model and prompt
                 continue
@@ -95,7 +95,8 @@ async def run_fixtures(fixtures: list[Fixture], settings: Settings, *, live: boo
     async with open_endpoint(settings) as (endpoint, _health):
         run = EvalRun(endpoint.model, template.name, template.sha256)
         for fixture in fixtures:
-            path = cassette_path(endpoint.model, template.name, template.sha256, fixture.id) if record else None
+            path = (cassette_path(endpoint.model, template.name, template.sha256, fixture.id, settings.cassettes_dir)
+                    if record else None)
             print(f"harness eval: {fixture.id} ...", file=sys.stderr, flush=True)
             result = await _run_one(settings, endpoint.base_url, endpoint.model, template, fixture,
                                     path, "all", options)
