@@ -49,6 +49,7 @@ from .errors import ConfigError, HarnessError, InputError
 from .grounding import locate
 from .output import same_file
 from .result_files import NOT_RESULTS, read_records
+from .terminal import printable, say
 from .view import read_article, safe_name
 
 # --- report model -------------------------------------------------------------------------------
@@ -412,6 +413,7 @@ def compare_main(paths: list[Path], html: Path | None = None, json_out: Path | N
     """``python -m harness compare A.json B.json [...] [--html FILE] [--json FILE]``: exit code."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     console = Console()
     try:
@@ -425,7 +427,7 @@ def compare_main(paths: list[Path], html: Path | None = None, json_out: Path | N
         texts = {r.doc_id: t for r, t in loaded if t is not None}
         report = compare(results, texts)
     except HarnessError as exc:
-        console.print(f"[red]{exc.kind}[/red]: {exc}")
+        say(f"{exc.kind}: {exc}")
         return 2
     shared = [g for g in report.event_groups + report.claim_groups if len(g.members) > 1]
     console.print(f"{len(report.docs)} reports; {len(shared)} aligned groups "
@@ -433,7 +435,8 @@ def compare_main(paths: list[Path], html: Path | None = None, json_out: Path | N
                   f"{sum(len(g.members) > 1 for g in report.claim_groups)} claims)")
     table = Table("kind", "items", "what differs", show_lines=False)
     for d in sorted(report.discrepancies, key=lambda d: d.kind == "missing"):
-        table.add_row(d.kind, " / ".join(f"{i.doc_id}:{i.id}" for i in d.items), d.message)
+        items = " / ".join(f"{i.doc_id}:{i.id}" for i in d.items)
+        table.add_row(d.kind, Text(printable(items)), Text(printable(d.message)))  # words, not markup
     console.print(table)
     if json_out:
         Path(json_out).write_text(report.model_dump_json(indent=2), encoding="utf-8")

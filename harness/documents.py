@@ -95,18 +95,21 @@ def _too_big(where: str, size: int | None, limit: int, max_chars: int) -> str:
             "encoding, so it was not read; split it or raise the limit")
 
 
-def _lines(handle: IO[bytes], limit: int) -> Iterator[bytes | _Oversize]:
-    """The lines of ``handle``, none read past ``limit`` bytes: a longer one is skipped."""
-    while line := handle.readline(limit + 1):
+def _lines(handle: IO[bytes], limit: int, first: bytes = b"") -> Iterator[bytes | _Oversize]:
+    """The lines of ``handle`` (after ``first``, a line already read the same way), none read
+    past ``limit`` bytes: a longer one is skipped to its end, unkept."""
+    line = first or handle.readline(limit + 1)
+    while line:
         if len(line) <= limit or line.endswith(b"\n"):
             yield line
-            continue
-        size = len(line)
-        while rest := handle.readline(1 << 20):
-            size += len(rest)
-            if rest.endswith(b"\n"):
-                break
-        yield _Oversize(size)
+        else:
+            size = len(line)
+            while rest := handle.readline(1 << 20):
+                size += len(rest)
+                if rest.endswith(b"\n"):
+                    break
+            yield _Oversize(size)
+        line = handle.readline(limit + 1)
 
 
 def decode(data: bytes, where: str) -> tuple[str | None, list[str], str | None]:
@@ -232,11 +235,10 @@ def _from_object(obj: object, default_id: str, what: str, where: str, max_chars:
     return _check_text(doc, max_chars)
 
 
-def _first_line(handle: IO[bytes], limit: int) -> tuple[bytes | _Oversize, bool]:
-    """(first line, whether the file is JSON Lines: that line is a whole object, and more follows)."""
-    first = next(_lines(handle, limit), b"")
-    if isinstance(first, _Oversize):
-        return first, True
+def _first_line(handle: IO[bytes], limit: int) -> tuple[bytes, bool]:
+    """(first line, at most ``limit + 1`` bytes of it; whether the file is JSON Lines: that line
+    is a whole object, and more follows)."""
+    first = handle.readline(limit + 1)
     obj, problem = _parse(first.removeprefix(BOM).decode("utf-8", errors="replace"))
     return first, problem is None and isinstance(obj, dict) and bool(handle.peek(1))  # type: ignore[attr-defined]
 
@@ -249,9 +251,8 @@ def iter_json_file(path: Path, max_chars: int, warn: Warn = _no_warning) -> Iter
         with path.open("rb") as handle:
             first, lines = _first_line(handle, limit)
             if lines:
-                yield from iter_jsonl(_chain(first, _lines(handle, limit)), where, max_chars, warn)
+                yield from iter_jsonl(_lines(handle, limit, first), where, max_chars, warn)
                 return
-            assert isinstance(first, bytes)
             data = first + handle.read(limit + 1 - len(first))
     except OSError as exc:
         yield InputFailure(path.stem, f"cannot read {path}: {exc.strerror or exc}", where)
@@ -329,10 +330,10 @@ def _iter_stdin(stream: IO[bytes] | None, max_chars: int, warn: Warn) -> Iterato
     if stream is None:
         yield InputFailure("stdin", "stdin is closed: nothing to read for '-'", "<stdin>")
         return
-    lines = _lines(stream, json_bytes(max_chars))
-    first = next(lines, b"")
-    if isinstance(first, _Oversize) or first.removeprefix(BOM).lstrip().startswith(b"{"):
-        yield from iter_jsonl(_chain(first, lines), "<stdin>", max_chars, warn)
+    first = stream.readline(json_bytes(max_chars) + 1)
+    if first.removeprefix(BOM).lstrip().startswith(b"{"):
+        lines = _lines(stream, json_bytes(max_chars), first)
+        yield from iter_jsonl(lines, "<stdin>", max_chars, warn)
         return
     limit = text_bytes(max_chars)
     data = first + stream.read(max(0, limit + 1 - len(first)))
@@ -340,11 +341,6 @@ def _iter_stdin(stream: IO[bytes] | None, max_chars: int, warn: Warn) -> Iterato
         yield InputFailure("stdin", _too_big("<stdin>", None, limit, max_chars), "<stdin>")
         return
     yield _text_document("stdin", data, "<stdin>", max_chars)
-
-
-def _chain(first: bytes | _Oversize, rest: Iterable[bytes | _Oversize]) -> Iterator[bytes | _Oversize]:
-    yield first
-    yield from rest
 
 
 def iter_documents(
@@ -392,7 +388,7 @@ def is_multi(inputs: list[str]) -> bool:
         try:
             with path.open("rb") as handle:
                 first, lines = _first_line(handle, 1 << 20)
-                return lines or (isinstance(first, bytes) and first.removeprefix(BOM).lstrip().startswith(b"["))
+                return lines or first.removeprefix(BOM).lstrip().startswith(b"[")
         except OSError:
             return False
     return path.is_dir() or path.suffix.lower() in JSONL_SUFFIXES

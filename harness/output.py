@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any
 
@@ -106,13 +107,22 @@ def outputs_of(out: Path | None, html_dir: Path | None) -> Callable[[Path], bool
     return is_output
 
 
-def open_output(out: Path, append: bool) -> IO[str]:
-    """The output file, opened for appending (``--resume``) or anew."""
+@contextmanager
+def open_output(out: Path, append: bool) -> Iterator[IO[str]]:
+    """The output file, opened for appending (``--resume``) or anew. When the run fails, closing
+    it cannot hide why (a full disk fails the write, then the flush at close again)."""
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        return out.open("a" if append else "w", encoding="utf-8")
+        handle = out.open("a" if append else "w", encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot write {out}: {exc.strerror or exc}") from None
+    try:
+        yield handle
+    except BaseException:
+        with suppress(OSError):
+            handle.close()
+        raise
+    handle.close()
 
 
 def prepare_resume(path: Path, retry_errors: bool = False,
