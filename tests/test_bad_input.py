@@ -9,7 +9,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from test_cli_extract import read_jsonl
 
 
@@ -49,7 +48,7 @@ def test_a_folder_of_bad_files_gives_one_record_each(fake_server, cli_env, run_c
     latin = records["latin1"]
     assert latin["error"] is None and latin["claims"]  # decoded with replacement, still extracted
     assert any("invalid UTF-8" in w and "U+FFFD" in w for w in latin["warnings"])
-    for doc_id, err in errors.items():
+    for doc_id in errors:
         assert f"harness: {doc_id}: InputError" in proc.stderr
     assert "Traceback" not in proc.stderr
 
@@ -154,3 +153,78 @@ def test_usage_errors_exit_2_with_a_message(fake_server, cli_env, run_cli, tmp_p
     assert message in proc.stderr
     assert "Traceback" not in proc.stderr
     assert not fake_server.completions
+
+
+def test_a_batch_of_every_kind_of_bad_line_accounts_for_every_id(fake_server, cli_env, run_cli, tmp_path):
+    """One batch, each line a different kind of bad input, mixed with good documents: every
+    id ends exactly once as a Result or an error record, the good ones succeed, exit 1."""
+    deep = "[" * 5000 + "]" * 5000
+    earlier = {"doc_id": "old-1", "events": [], "claims": [], "grounding": {"exact": 0, "fuzzy": 0, "none": 0},
+               "warnings": [], "error": None, "text_sha256": "0" * 64}
+    good = lambda i: {"id": f"good-{i}", "text": f"{GOOD.strip()} Item {i}.\n"}
+    # (line as bytes, the id its record has, "ok" | "error" | None when no record is due)
+    cases: list[tuple[bytes, str | None, str | None]] = []
+
+    def add(line: str | bytes, doc_id: str | None, outcome: str | None) -> None:
+        cases.append((line.encode("utf-8", "surrogatepass") if isinstance(line, str) else line, doc_id, outcome))
+
+    def obj(value: dict, doc_id: str, outcome: str, **dumps) -> None:
+        add(json.dumps(value, **dumps), doc_id, outcome)
+
+    obj(good(0), "good-0", "ok")
+    obj({"id": "title-number", "text": GOOD, "title": 3.25}, "title-number", "ok")
+    obj({"id": "title-object", "text": GOOD, "title": {"en": "Bridge", "fr": "Pont"}}, "title-object", "ok")
+    obj({"id": "published-mongo", "text": GOOD, "published": {"$date": "2024-01-30T00:00:00Z"}}, "published-mongo", "ok")
+    obj({"id": "published-list", "text": GOOD, "published": ["2024", "01"]}, "published-list", "ok")
+    obj({"id": "published-bool", "text": GOOD, "published": True, "source": 12}, "published-bool", "ok")
+    add('{"id": "deep", "text": "%s", "x": %s}' % (GOOD.strip(), deep), None, "error")  # noqa: UP031
+    obj({"id": "oversize", "text": GOOD * 80}, "oversize", "error")  # over HARNESS_MAX_DOC_CHARS below
+    add(b"\xef\xbb\xbf" + json.dumps({"id": "bom", "text": GOOD}).encode(), "bom", "ok")
+    obj({"id": "separators", "title": "a\u2028b\u2029c\x85d", "text": "Line one\u2028" + GOOD}, "separators", "ok",
+        ensure_ascii=False)
+    add(json.dumps(earlier), None, None)  # a Result: skipped with a warning
+    obj({"id": "empty", "text": ""}, "empty", "error")
+    obj({"id": "blank", "text": " \n\t "}, "blank", "error")
+    obj({"id": ["a", "list"], "text": GOOD}, None, "ok")
+    obj({"id": {"a": 1, "b": 2}, "text": GOOD}, None, "ok")
+    obj({"id": True, "text": GOOD}, None, "ok")
+    obj({"id": None, "text": GOOD}, None, "ok")
+    obj({"id": 4.5, "text": GOOD}, "4.5", "ok")
+    add(b"\x00\xff\xfe garbage \x89PNG\r\x1a", None, "error")
+    obj({"id": "text-number", "text": 42}, "text-number", "error")
+    obj({"id": "text-list", "text": ["a"]}, "text-list", "error")
+    add("[1, 2, 3]", None, "error")
+    add('"just a string"', None, "error")
+    add("null", None, "error")
+    add('{"id": "surrogate", "text": "%s \\ud800 alone"}' % GOOD.strip(), "surrogate", "ok")  # noqa: UP031
+    add('{"id": "huge-int", "text": "x", "n": %s}' % ("9" * 5000), None, "error")
+    add('{"id": "nan", "text": NaN}', "nan", "error")
+    add(json.dumps({"id": "latin1"})[:-1].encode() + b', "text": "Caf\xe9 owners in Brenna said on Monday that '
+        b'the bridge had reopened."}', "latin1", "ok")
+    obj(good(0), "good-0~2", "ok")  # a repeated id
+    obj({"id": "good-0~2", "text": GOOD}, "good-0~2~2", "ok")  # an id that a suffix already took
+    obj({"id": "\x1b[31mred\x1b[0m", "text": ""}, "\x1b[31mred\x1b[0m", "error")
+    add("{", None, "error")
+    add(b'{"id": "crlf", "text": "' + GOOD.strip().encode() + b'"}\r', "crlf", "ok")
+    obj({"id": "nul", "text": GOOD + "\u0000 after a NUL"}, "nul", "ok")
+    obj({"_id": {"$oid": "65b8"}, "url": "https://example.org/a", "text": GOOD}, "65b8", "ok")
+    obj(good(1), "good-1", "ok")
+
+    batch = tmp_path / "batch.jsonl"
+    batch.write_bytes(b"\n".join(line for line, _, _ in cases) + b"\n")
+    expected: dict[str, str] = {}
+    for number, (_line, doc_id, outcome) in enumerate(cases, 1):
+        if outcome is not None:
+            expected[doc_id or f"batch.jsonl:{number}"] = outcome
+    out = tmp_path / "out.jsonl"
+    proc = run_cli(["extract", str(batch), "-o", str(out), "--concurrency", "8"],
+                   cli_env(fake_server.base_url, HARNESS_MAX_DOC_CHARS="4000", HARNESS_TIMEOUT="10"), timeout=120)
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    assert "Traceback" not in proc.stderr and "\x1b" not in proc.stderr
+    got = [json.loads(line) for line in out.read_text(encoding="utf-8").split("\n") if line.strip()]
+    ids = [r["doc_id"] for r in got]
+    assert ids == list(expected), "every id exactly once, in input order"
+    outcome = {r["doc_id"]: "error" if r["error"] else "ok" for r in got}
+    assert outcome == expected
+    assert all(r["claims"] for r in got if not r["error"]), "good documents are extracted"
+    assert "a harness Result, not a document: skipped" in proc.stderr
