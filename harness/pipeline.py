@@ -30,6 +30,7 @@ from .event_checks import (
 from .errors import EndpointError, HarnessError, LocalServerError
 from .furniture import find_furniture, without
 from .grounding import count_grounding, ground_spans
+from .injection import drop_injected
 from .merge import merge_extractions
 from .policy import apply_policy
 from .prompting import Pass, PromptTemplate
@@ -162,6 +163,7 @@ class Extractor:
             warnings += recover_according_to(merged, doc.text, exclude=furniture)
             warnings += recover_reported(merged, doc.text, exclude=furniture)
         warnings += apply_policy(merged, doc.text, drop_ungrounded=self.options.drop_ungrounded)
+        warnings += drop_injected(merged, doc.text)  # last: no step may bring the words back
         link_claims(merged)
         warnings += stats.notes
         stats.latency_s = round(time.monotonic() - started, 3)
