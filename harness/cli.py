@@ -174,6 +174,9 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError("--resume needs -o FILE: the output it resumes")
         if "-" in args.paths and sys.stdin is None:
             raise ConfigError("- reads documents from stdin, but stdin is closed; pipe them in or name files")
+        missing = [p for p in args.paths if p != "-" and not Path(p).exists()]
+        if len(missing) == len(args.paths):  # nothing to read: say so before a model server starts
+            raise ConfigError(f"no such file or folder: {', '.join(missing)}")
         options = Options(drop_ungrounded=args.drop_ungrounded, strip_furniture=not args.keep_furniture,
                           include_text=args.include_text, recover_quotes=not args.model_quotes_only)
         return extract_main(

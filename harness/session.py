@@ -57,7 +57,8 @@ async def open_endpoint(
         return
     from .local.server import embedded_server  # only needed without an endpoint
 
-    server = embedded_server(settings)
+    # Model assembly and loading are slow the first time: say so (live lines unless --quiet).
+    server = embedded_server(settings, say=say, live=None if log is None else False)
     say(f"harness: no HARNESS_BASE_URL set: starting the embedded {server.kind} "
         f"with {server.model_name}")
     with server:  # the log file is named after the port, chosen at start

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from importlib import metadata
 from pathlib import Path
@@ -23,6 +24,7 @@ from harness.local.models import (
     recorded_sha256,
     resolve_model,
 )
+from harness.local.progress import Notice, about
 
 
 def _installed(dist: str) -> bool:
@@ -105,6 +107,48 @@ def test_verify_rehashes_and_rebuilds_a_corrupt_cache(parts, tmp_path):
     assert dest.read_bytes() == corrupt
     assemble(paths, dest, _sha(whole), len(whole), verify=True)
     assert dest.read_bytes() == whole
+
+
+def _registered(monkeypatch, tmp_path, parts) -> str:
+    """A registered model made of the small fake parts (as if installed from wheels)."""
+    paths, whole = parts
+    fake = models.AssembledModel(
+        name="fake", filename="fake.gguf", sha256=_sha(whole), size=len(whole),
+        parts=tuple(PartFile("fake", "1", p.name) for p in paths),
+    )  # fmt: skip
+    monkeypatch.setitem(models.REGISTRY, "fake", fake)
+    monkeypatch.setattr(models, "locate_parts", lambda _parts: paths)
+    return "fake"
+
+
+def test_first_assembly_says_what_happens_and_how_long(monkeypatch, tmp_path, parts):
+    name = _registered(monkeypatch, tmp_path, parts)
+    lines: list[str] = []
+    resolve_model(name, tmp_path / "cache", notice=Notice(lines.append, live=False))
+    assert lines[0].startswith("harness: assembling fake (0.0 GB, once per machine): a few seconds")
+    assert lines[1].startswith("harness: assembled fake in ")
+    lines.clear()
+    resolve_model(name, tmp_path / "cache", notice=Notice(lines.append, live=False))
+    assert lines == []  # cached: nothing slow, nothing said
+
+
+def test_live_assembly_progress_counts_every_byte(monkeypatch, tmp_path, parts):
+    name = _registered(monkeypatch, tmp_path, parts)
+    seen: list[int] = []
+    notice = Notice(lambda _line: None, live=True)
+
+    @contextlib.contextmanager
+    def assembling(_name, size):
+        yield seen.append
+        assert sum(seen) == size
+
+    monkeypatch.setattr(notice, "assembling", assembling)
+    resolve_model(name, tmp_path / "cache", notice=notice)
+    assert sum(seen) == len(parts[1])
+
+
+def test_about_rounds_durations_for_hints():
+    assert (about(3), about(23), about(300)) == ("a few seconds", "about 20 s", "about 5 min")
 
 
 def test_missing_distribution_says_how_to_install():

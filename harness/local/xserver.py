@@ -1,0 +1,123 @@
+"""llama.cpp's server from the prebuilt ``xllamacpp`` wheel, as a child process of its own.
+
+``xllamacpp.Server`` runs llama.cpp's C++ server (the same HTTP routes as ``llama-server``:
+``/health``, ``/v1/chat/completions``, ``/metrics``...) on threads inside the calling process.
+Running it in-process would let a native crash (SIGILL, SIGSEGV) take the harness down with it and
+leave threads behind on a hang; so ``LocalServer`` starts this module instead::
+
+    python -m harness.local.xserver --model FILE.gguf --alias NAME --port N \
+        --ctx TOTAL --parallel P --threads T [--no-repack]
+
+and treats it exactly as it treats ``llama-server``: readiness on ``/health``, its log in a file,
+SIGTERM to stop, SIGKILL after a grace period. Here SIGTERM/SIGINT stop the server and the process
+exits; if the server does not stop within ``STOP_WATCHDOG_S`` the process exits anyway.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from ..errors import LocalServerError
+from .models import LocalModel
+
+HOST = "127.0.0.1"
+STOP_WATCHDOG_S = 3.0
+INSTALL_HINT = '`pip install -e ".[local]"` (a prebuilt wheel, no compiler needed)'
+
+
+def xllamacpp_command(
+    model: LocalModel,
+    port: int,
+    ctx: int,
+    threads: int,
+    parallel: int,
+    no_repack: bool = False,
+) -> list[str]:
+    """Arguments starting this module; LocalServerError saying how to install xllamacpp.
+    ``ctx`` is per slot: the server's context is ``ctx * parallel``, as for ``llama-server -c``."""
+    if importlib.util.find_spec("xllamacpp") is None:
+        raise LocalServerError(
+            f"xllamacpp is not installed: run {INSTALL_HINT}, "
+            "or set HARNESS_BASE_URL to an endpoint"
+        )
+    return [
+        sys.executable, "-m", "harness.local.xserver", "--model", str(model.path),
+        "--alias", model.name, "--port", str(port), "--ctx", str(ctx * parallel),
+        "--threads", str(threads), "--parallel", str(parallel),
+    ] + (["--no-repack"] if no_repack else [])  # fmt: skip
+
+
+def engine_signature() -> str:
+    """Which xllamacpp build runs here (for the per-machine ``--no-repack`` finding)."""
+    spec = importlib.util.find_spec("xllamacpp")
+    origin = spec.origin if spec is not None and spec.origin else "xllamacpp"
+    return str(Path(origin).parent)
+
+
+def build_params(args: argparse.Namespace):  # -> xllamacpp.CommonParams
+    """``CommonParams`` matching ``llama-server -m ... -c ... -t ... --parallel ... --metrics``."""
+    import xllamacpp
+
+    params = xllamacpp.CommonParams()
+    params.model.path = args.model
+    params.model_alias = {args.alias}
+    params.hostnames = [HOST]
+    params.port = args.port
+    params.n_ctx = args.ctx
+    params.n_parallel = args.parallel
+    params.cpuparams.n_threads = args.threads
+    params.cpuparams_batch.n_threads = args.threads
+    params.endpoint_metrics = True
+    params.no_extra_bufts = args.no_repack  # llama-server's --no-repack
+    return params
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m harness.local.xserver")
+    parser.add_argument("--model", required=True, help="GGUF file")
+    parser.add_argument("--alias", required=True, help="model name the server answers to")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--ctx", type=int, default=8192, help="total context, shared by the slots")
+    parser.add_argument("--parallel", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--no-repack", action="store_true")
+    return parser.parse_args(argv)
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Start the server, block until SIGTERM/SIGINT, stop it; 0, or 1 when it cannot start."""
+    import xllamacpp
+
+    stop = threading.Event()
+    try:
+        server = xllamacpp.Server(build_params(args))  # returns once the model is loaded
+    except RuntimeError as exc:
+        print(f"xserver: {exc} (model {args.model})", file=sys.stderr, flush=True)
+        return 1
+    # The C++ server installed SIGINT/SIGTERM handlers that end its loop but not this process:
+    # take them back so that a signal stops the server and then the process.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    print(f"xserver: {args.alias} listening on http://{HOST}:{args.port}", file=sys.stderr,
+          flush=True)  # fmt: skip
+    while not stop.wait(1.0):
+        pass
+    watchdog = threading.Timer(STOP_WATCHDOG_S, os._exit, args=(0,))
+    watchdog.daemon = True
+    watchdog.start()
+    del server  # terminates the server loop and joins its threads
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return serve(parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
