@@ -13,6 +13,7 @@ from typing import Any
 
 from .errors import InputError
 
+JSONL_SUFFIXES = (".jsonl", ".ndjson")
 #: what every reader says of a file that is not Results
 NOT_RESULTS = "pass a Result JSON or JSONL file written by `python -m harness extract`"
 
@@ -40,7 +41,7 @@ def parse_record(line: str) -> tuple[dict[str, Any] | None, str | None]:
 
 
 def read_records(path: Path) -> tuple[list[dict[str, Any]], bool]:
-    """The records of a Result file, and whether it was JSON Lines.
+    """The records of a Result file, and whether it is JSON Lines (several lines, or named so).
 
     Raises ``InputError`` naming the file, the line and the problem when any record is not a
     JSON object with a ``doc_id``.
@@ -62,7 +63,7 @@ def read_records(path: Path) -> tuple[list[dict[str, Any]], bool]:
                 kind = type(record).__name__
                 raise InputError(f"{path}: record {number} is not a valid Result (a JSON {kind} without a "
                                  f"string \"doc_id\"); {NOT_RESULTS}")
-        return records, False
+        return records, Path(path).suffix.lower() in JSONL_SUFFIXES  # one line is still a batch
     records = []
     for number, line in enumerate(split_lines(raw), 1):
         if not line.strip():
