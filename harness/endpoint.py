@@ -197,13 +197,20 @@ def parse_completion(response: httpx2.Response) -> ChatCompletion:
         if response.content.lstrip()[:1] in (b"{", b"["):
             raise not_a_completion(response, "a JSON body cut short") from None
         raise not_a_completion(response, "a body that is not JSON", NOT_THE_API) from None
-    if not isinstance(data, dict) or "choices" not in data:
+    if not isinstance(data, dict) or not isinstance(data.get("choices"), list):
         error = data.get("error") if isinstance(data, dict) else None
         said = error.get("message") if isinstance(error, dict) else error
         if said:
             raise not_a_completion(response, f"an error: {str(said)[:200]!r}")
-        raise not_a_completion(response, "JSON without `choices`", NOT_THE_API)
+        raise not_a_completion(response, "JSON without a `choices` list", NOT_THE_API)
+    if not all(isinstance(c, dict) and isinstance(c.get("message"), dict) for c in data["choices"]):
+        raise not_a_completion(response, "a choice without a message")
     return ChatCompletion.construct(**data)
+
+
+def _count(value: Any) -> int:
+    """A token count as the endpoint reported it, or 0 when it is not a count (negative, text)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
 
 
 def _quiet_library_logs() -> None:
@@ -397,8 +404,8 @@ class Endpoint:
 
         def on_response(response: Any) -> None:
             usage = getattr(response, "usage", None)
-            stats.prompt_tokens += getattr(usage, "prompt_tokens", 0) or 0
-            stats.completion_tokens += getattr(usage, "completion_tokens", 0) or 0
+            stats.prompt_tokens += _count(getattr(usage, "prompt_tokens", 0))
+            stats.completion_tokens += _count(getattr(usage, "completion_tokens", 0))
 
         hooks.on("completion:kwargs", lambda *a, **k: setattr(stats, "attempts", stats.attempts + 1))
         hooks.on("completion:response", on_response)

@@ -23,6 +23,7 @@ class Wire:
     declared: int | None = None  # Content-Length sent (None: the true length)
     delay: float = 0.0  # seconds before the status line
     echo_auth: bool = False  # append the request's Authorization header and path to the body
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 def completion_bytes(request: Request, content: Any = None) -> bytes:
@@ -48,6 +49,8 @@ class WireServer(FakeOpenAI):
                 self.send_response(action.status)
                 self.send_header("Content-Type", action.content_type)
                 self.send_header("Content-Length", str(len(body) if action.declared is None else action.declared))
+                for name, value in action.headers:
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(body)
                 self.wfile.flush()
