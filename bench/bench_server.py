@@ -17,7 +17,8 @@ The compiled server comes from a virtualenv of its own (``--llama-server-python`
 free of compilers. Without it only xllamacpp is measured.
 
     python bench/bench_server.py [--rounds 2] [--fixtures A B C] [--threads 2]
-        [--llama-server-python /tmp/venv-compiled/bin/python] [--json bench/out/server.json]
+        [--llama-server-python /tmp/venv-compiled/bin/python | --llama-server-binary PATH]
+        [--json bench/out/server.json]
 """
 
 from __future__ import annotations
@@ -176,6 +177,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--llama-server-python", default="/tmp/venv-compiled/bin/python")
+    parser.add_argument("--llama-server-binary", type=Path,
+                        help="a llama-server binary (instead of --llama-server-python's)")
     parser.add_argument("--json", type=Path, default=OUT / "server.json")
     args = parser.parse_args()
 
@@ -183,8 +186,10 @@ def main() -> None:
     from harness.local import server as server_module
 
     kinds = ["xllamacpp"]
-    if Path(args.llama_server_python).exists():
+    binary = args.llama_server_binary
+    if binary is None and Path(args.llama_server_python).exists():
         binary = compiled_binary(args.llama_server_python)
+    if binary is not None:
         server_module.llama_server_binary = lambda: binary  # the compiled one, from its own venv
         kinds.append("llama-server")
     else:
