@@ -96,6 +96,8 @@ def test_no_secret_reaches_any_file_or_stream(leaky_server, cli_env, run_cli, tm
     (work / "tmp").mkdir(parents=True)
     env = cli_env(url, HARNESS_API_KEY=s["key"], HARNESS_TIMEOUT="1", HARNESS_RETRIES="1",
                   HARNESS_CASSETTES_DIR=str(work / "cassettes"), TMPDIR=str(work / "tmp"))
+    # without user:password in the URL the key goes out as a Bearer token, and is echoed as such
+    bearer = {**env, "HARNESS_BASE_URL": url.replace(f"analyst:{s['password']}@", "")}
     docs = [story(0), *(story(i + 1, leak) for i, leak in enumerate(LEAKS))]
     batch = write_jsonl(work / "batch.jsonl", docs)
     article = work / "article.txt"
@@ -104,14 +106,16 @@ def test_no_secret_reaches_any_file_or_stream(leaky_server, cli_env, run_cli, tm
     other.write_text(story(51)["text"], encoding="utf-8")
     jobs = {  # run side by side: each is a whole CLI process (most of its time is start-up)
         "extract": (["extract", str(batch), "-o", str(work / "out.jsonl"), "--html", str(work / "html"),
-                     "--include-text", "--concurrency", "4"], None),
-        "stdin": (["extract", "-"], story(60, "echo-output")["text"]),
+                     "--include-text", "--concurrency", "4"], None, env),
+        "stdin": (["extract", "-"], story(60, "echo-output")["text"], bearer),
         "compare": (["compare", str(article), str(other), "--html", str(work / "compare.html"),
-                     "--json", str(work / "compare.json")], None),
-        "eval": (["eval", "--live", "--record", "--fixtures", "syn-denial", "--out", str(work / "eval")], None),
+                     "--json", str(work / "compare.json")], None, bearer),
+        "eval": (["eval", "--live", "--record", "--fixtures", "syn-denial", "--out", str(work / "eval")], None,
+                 env),
     }
     with ThreadPoolExecutor(len(jobs)) as pool:
-        futures = {name: pool.submit(run_cli, args, env, stdin=stdin) for name, (args, stdin) in jobs.items()}
+        futures = {name: pool.submit(run_cli, args, job_env, stdin=stdin)
+                   for name, (args, stdin, job_env) in jobs.items()}
         runs = {name: future.result() for name, future in futures.items()}
     runs["bad port"] = run_cli(["extract", str(article)],
                                {**env, "HARNESS_BASE_URL": url.replace(f":{port}/", ":99999/")})
@@ -124,6 +128,8 @@ def test_no_secret_reaches_any_file_or_stream(leaky_server, cli_env, run_cli, tm
     records = {r["doc_id"]: r for r in map(json.loads, (work / "out.jsonl").read_text(encoding="utf-8").splitlines())}
     assert len(records) == len(docs), runs["extract"].stderr
     assert records["doc-0"]["error"] is None
+    single = json.loads(runs["stdin"].stdout)  # the model echoed "Bearer <key>": masked
+    assert single["error"] is None and "Bearer ***" in single["claims"][0]["content"]["text"]
     echoed = records["doc-1"]  # the model echoed the headers and URL: masked, the Result kept
     assert echoed["error"] is None and "***" in echoed["claims"][0]["content"]["text"]
     assert any("secret" in w for w in echoed["warnings"])
