@@ -78,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--live", action="store_true", help="call the endpoint instead of replaying cassettes")
     evaluate.add_argument("--fixtures", default="*", metavar="GLOB", help="fixture ids to run (default: all)")
+    evaluate.add_argument("--split", choices=("dev", "test"),
+                          help="only the fixtures of one split (dev: tuned on; test: reported only)")
+    evaluate.add_argument("--prompt", default="news", help="prompt template under prompts/ (default: news)")
     evaluate.add_argument("--out", type=Path, default=Path("evals/report"), help="report folder (default evals/report)")
     evaluate.add_argument("--update-baseline", action="store_true", help="write these scores into evals/baseline.json")
     evaluate.add_argument("--repeat", type=int, default=1, help="runs to combine into a pass rate (live)")

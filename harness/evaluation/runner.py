@@ -165,7 +165,12 @@ def eval_main(args, settings: Settings) -> int:
         raise HarnessError("--record goes with --live: recording needs a real endpoint")
     options = Options(recover_quotes=not args.model_quotes_only)
     repeats = max(1, args.repeat if args.live else 1)
-    runs = [asyncio.run(run_fixtures(fixtures, settings, live=args.live, record=args.record, options=options))
+    prompt = getattr(args, "prompt", "news")
+    if args.update_baseline and prompt != "news":
+        raise HarnessError(f"--update-baseline keeps the shipped prompt's scores; {prompt!r} is compared "
+                           "against them, not written over them")
+    runs = [asyncio.run(run_fixtures(fixtures, settings, live=args.live, record=args.record, prompt=prompt,
+                                     options=options))
             for _ in range(repeats)]
     run = runs[-1]
     baseline = load_baseline(BASELINE)
