@@ -94,3 +94,29 @@ def test_baseline_round_trips_and_bad_files_are_named(tmp_path):
     path.write_text("{not json")
     with pytest.raises(FixtureError, match="baseline.json"):
         load_baseline(path)
+
+
+def _with_splits(dev: dict, test: dict) -> dict:
+    return {**summary(), "splits": {"dev": {"n_docs": 2, "metrics": {**RECORDED, **dev}},
+                                    "test": {"n_docs": 1, "metrics": {**RECORDED, **test}}}}
+
+
+def test_the_baseline_keeps_each_split_and_the_gate_checks_it_on_its_own():
+    recorded = update_baseline(baseline(), "m", _with_splits({}, {}))
+    assert set(recorded["splits"]["m"]) == {"dev", "test"}
+    # the whole holds, dev rises, but test falls: the gate fails on test alone
+    result = compare_to_baseline(_with_splits({"event_f1": 0.95}, {"event_f1": 0.60}), recorded, "m")
+    assert not result.passed
+    assert [r.metric for r in result.rows if not r.ok] == ["test/event_f1"]
+    assert "test/event_f1" in render_diff(result)
+
+
+def test_a_split_the_baseline_has_not_recorded_is_shown_nowhere_and_fails_nothing():
+    result = compare_to_baseline(_with_splits({}, {"event_f1": 0.1}), baseline(), "m")
+    assert result.passed and all("/" not in r.metric for r in result.rows)
+
+
+def test_a_split_metric_keeps_its_direction():
+    recorded = update_baseline(baseline(), "m", _with_splits({}, {}))
+    worse = compare_to_baseline(_with_splits({}, {"invented_items": 5.0}), recorded, "m")
+    assert [r.metric for r in worse.rows if not r.ok] == ["test/invented_items"]

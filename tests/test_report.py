@@ -94,3 +94,16 @@ def test_write_reports_writes_three_files(run, tmp_path):
                           run["preds"], run["golds"])
     assert sorted(p.name for p in paths.values()) == ["report.html", "report.json", "report.txt"]
     assert json.loads(paths["json"].read_text())["n_docs"] == 2
+
+
+def test_each_split_is_reported_beside_the_whole_in_text_json_and_html(run, tmp_path):
+    splits = {"dev": aggregate(run["docs"][:1]), "test": aggregate(run["docs"][1:])}
+    text = render_text(run["summary"], run["docs"], splits=splits)
+    assert "Scores by split" in text and "dev (1)" in text and "test (1)" in text
+    data = json.loads(json.dumps(summary_to_dict(run["summary"], run["docs"], splits)))
+    assert data["splits"]["dev"]["metrics"]["claim_f1"] == splits["dev"].micro["claim_f1"]
+    assert data["splits"]["test"]["metrics"]["schema_valid_rate"] == 0.0
+    paths = write_reports(tmp_path, run["summary"], run["docs"], run["texts"], run["preds"], run["golds"],
+                          splits=splits)
+    assert "By split" in paths["html"].read_text(encoding="utf-8")
+    assert json.loads(paths["json"].read_text(encoding="utf-8"))["splits"].keys() == {"dev", "test"}
