@@ -5,12 +5,19 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from pathlib import Path
 
 import pytest
 
 from harness.documents import (
-    Document, InputFailure, decode, is_multi, iter_documents, iter_jsonl, read_text_file,
+    Document,
+    InputFailure,
+    decode,
+    is_multi,
+    iter_documents,
+    iter_jsonl,
+    read_text_file,
 )
 
 STORY = "Bridge reopens in Brenna\n\nBrenna, 12 May 2024 - The council reopened the bridge on Monday.\n"
@@ -192,3 +199,67 @@ def test_a_folder_skips_json_files(tmp_path):
     (tmp_path / "a.txt").write_text(STORY, encoding="utf-8")
     (tmp_path / "entities.json").write_text('{"_id": "e1", "type": "Person"}\n', encoding="utf-8")
     assert [d.id for d in items(tmp_path)] == ["a"]
+
+
+def test_fields_of_other_types_are_read_or_left_out_with_a_warning():
+    lines = [json.dumps(obj).encode() for obj in (
+        {"id": 3, "text": "One.", "title": 1.5, "published": {"$date": {"$numberLong": "1706572800000"}}},
+        {"id": ["x"], "text": "Two.", "title": ["a"], "published": {"$date": "2024-01-30T10:00:00Z"}, "url": {}},
+        {"id": True, "text": "Three \ud800.", "published": 1999, "source": "wire"},
+        {"id": "big", "text": "Four.", "published": {"$date": 10**30}},
+    )]
+    one, two, three, four = iter_jsonl(lines, "in.jsonl", 1000)
+    assert (one.id, one.title, one.published) == ("3", "1.5", "2024-01-30T00:00:00+00:00")
+    assert (two.id, two.title, two.published, two.source) == ("in.jsonl:2", None, "2024-01-30T10:00:00Z", "in.jsonl")
+    assert two.warnings == ['"id" is a list, not a string or number: this record is \'in.jsonl:2\'',
+                            '"title" is a list, not text: left out', '"url" is an object, not text: left out']
+    assert (three.id, three.text, three.published) == ("in.jsonl:3", "Three \ufffd.", "1999")
+    assert "lone UTF-16 surrogate(s) in the input replaced with U+FFFD" in three.warnings
+    assert three.sha256  # writable as UTF-8
+    assert four.published is None and any("is no date" in w for w in four.warnings)
+
+
+def test_result_lines_are_skipped_with_one_warning():
+    result = {"doc_id": "a", "events": [], "claims": [], "grounding": {}, "error": None}
+    lines = [json.dumps(result).encode(), json.dumps({"id": "b", "text": "Two."}).encode()] + [json.dumps(result).encode()]
+    warnings: list[str] = []
+    assert [d.id for d in iter_jsonl(lines, "in.jsonl", 1000, warnings.append)] == ["b"]
+    assert warnings == [("in.jsonl: line 1, 3: a harness Result, not a document: skipped (extract reads "
+                         "articles; its Results are output)")]
+
+
+def test_nothing_is_read_past_the_size_limit(tmp_path):
+    text = tmp_path / "long.txt"
+    text.write_text("x" * 5000, encoding="utf-8")
+    [failure] = items(text, max_chars=1000)
+    assert "is 5,000 bytes" in failure.message and "not read" in failure.message
+    batch = tmp_path / "b.jsonl"
+    batch.write_text(json.dumps({"id": "big", "text": "x" * 2_000_000}) + "\n" + json.dumps({"id": "ok", "text": "Hi."})
+                     + "\n", encoding="utf-8")
+    big, ok = items(batch, max_chars=1000)
+    assert isinstance(big, InputFailure) and big.id == "b.jsonl:1" and "not read" in big.message
+    assert isinstance(ok, Document) and ok.id == "ok"
+
+
+def test_deep_nesting_and_huge_numbers_are_failures_not_crashes():
+    lines = [b"[" * 5000 + b"]" * 5000, b'{"id": "n", "text": "x", "n": ' + b"9" * 5000 + b"}"]
+    deep, huge = iter_jsonl(lines, "in.jsonl", 1000)
+    assert "nested too deeply" in deep.message and "not JSON" in huge.message
+
+
+def test_an_id_a_suffix_already_took_gets_another():
+    lines = [json.dumps({"id": i, "text": "x"}).encode() for i in ("a", "a", "a~2")]
+    assert [d.id for d in iter_documents_from(lines)] == ["a", "a~2", "a~2~2"]
+
+
+def iter_documents_from(lines: list[bytes]):
+    return list(iter_documents(["-"], 1000, io.BytesIO(b"\n".join(lines) + b"\n")))
+
+
+def test_stdin_jsonl_after_a_bom_and_a_folder_fifo(tmp_path):
+    assert [d.id for d in items("-", stdin=b'\xef\xbb\xbf{"id": "s1", "text": "One."}\n')] == ["s1"]
+    (tmp_path / "a.txt").write_text("A story.", encoding="utf-8")
+    os.mkfifo(tmp_path / "pipe.txt")
+    warnings: list[str] = []
+    found = list(iter_documents([str(tmp_path)], 1000, warn=warnings.append))
+    assert [d.id for d in found] == ["a"] and "pipe.txt is not a regular file" in warnings[0]
