@@ -9,6 +9,12 @@
   answers ``json_schema`` with a 500); the mechanism that worked is remembered per endpoint and
   reported with every call.
 - Token usage and attempts are summed over every HTTP call, re-asks and retries included.
+- An HTTP 200 whose body is no chat completion (an HTML page, JSON cut short, no ``choices``) is
+  an endpoint fault, retried like a 5xx and reported with its content type; it is never re-asked
+  as if the model had erred. Only a 400/422 naming the mechanism counts as a refusal.
+- The parsed output is bounded (``harness.bounds``) and the configured secrets are masked in it
+  (``harness.secrets``), as in every error message; the request body is never changed.
+- A query in the base URL (``?api-version=``) is sent after the route, on every request.
 """
 
 from __future__ import annotations
