@@ -29,5 +29,5 @@ def test_draft_keeps_article_words_and_drops_inventions():
     assert [e.id for e in gold.events] == ["e1"] and [c.id for c in gold.claims] == ["c2"]
     assert gold.events[0].evidence[0].text.startswith("This announcement")  # the article's words, not the model's
     assert "dropped event e2" in gold.notes and "dropped claim c1" in gold.notes
-    meta = FixtureMeta(id="seed", licence="x", synthetic=False)
+    meta = FixtureMeta(id="seed", licence="x", synthetic=False, split="dev")
     assert span_problems(Fixture(Path("seed"), meta, ARTICLE, gold)) == []
