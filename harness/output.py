@@ -28,22 +28,14 @@ def result_dict(result: Result) -> dict[str, Any]:
 
 def dump_line(result: Result) -> str:
     """One compact JSON line: the same text as ``json.dumps(result_dict(result),
-    ensure_ascii=False, separators=(",", ":"))``, written by pydantic-core in a third of the time,
-    with U+2028, U+2029 and U+0085 escaped (see ``escape_line_breaks``)."""
-    return escape_line_breaks(result.model_dump_json(exclude={"text"} if result.text is None else None)) + "\n"
+    ensure_ascii=False, separators=(",", ":"))``, written by pydantic-core in a third of the time.
+    Strings may hold U+2028, U+2029 and U+0085 unescaped: read it back split at ``\\n`` only
+    (``result_files``), never with ``str.splitlines``."""
+    return result.model_dump_json(exclude={"text"} if result.text is None else None) + "\n"
 
 
 def dump_pretty(result: Result) -> str:
-    return escape_line_breaks(json.dumps(result_dict(result), ensure_ascii=False, indent=2)) + "\n"
-
-
-def escape_line_breaks(json_text: str) -> str:
-    """JSON text with the characters ``str.splitlines`` breaks at, which JSON leaves raw inside
-    strings, written as ``\\uXXXX`` escapes: the same JSON value, and one line for any reader."""
-    for char in ("\u2028", "\u2029", "\x85"):
-        if char in json_text:
-            json_text = json_text.replace(char, f"\\u{ord(char):04x}")
-    return json_text
+    return json.dumps(result_dict(result), ensure_ascii=False, indent=2) + "\n"
 
 
 class JsonlSink:

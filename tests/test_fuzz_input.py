@@ -20,14 +20,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import FAST
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openai_server import FakeOpenAI, by_marker
 
 from harness.batch import run_extract
 from harness.compare import load_results
-from harness.config import Settings
 from harness.output import prepare_resume
 from harness.pipeline import Options
 from harness.view import view_main
@@ -87,8 +85,8 @@ def endpoint() -> Iterator[FakeOpenAI]:
 @settings(max_examples=25, deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                  HealthCheck.function_scoped_fixture])
-def test_any_batch_gives_one_readable_record_per_line(endpoint, batch):
-    run_settings = Settings(base_url=endpoint.base_url, model="fake-model", **FAST).validated()
+def test_any_batch_gives_one_readable_record_per_line(endpoint, fast_settings, batch):
+    run_settings = fast_settings(endpoint.base_url)  # a factory: the same for every example
     with tempfile.TemporaryDirectory() as folder:
         source, out = Path(folder) / "batch.jsonl", Path(folder) / "out.jsonl"
         source.write_bytes(b"\n".join(batch) + b"\n")
