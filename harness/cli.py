@@ -212,8 +212,8 @@ def main(argv: list[str] | None = None) -> int:
         say("interrupted; complete lines are kept (rerun with --resume)")
         return 130
     except (OSError, MemoryError, RecursionError) as exc:
-        say(f"the run failed: {type(exc).__name__}: {exc}; documents after the last written one may be "
-            "missing (rerun with --resume)")
+        hint = "; documents after the last one written may be missing (rerun with --resume)"
+        say(f"the run failed: {type(exc).__name__}: {exc}{hint if args.command == 'extract' else ''}")
         return _failed()
     except Exception:  # noqa: BLE001 - a bug: the traceback is for the report, the code for scripts
         import traceback
