@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import IO
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .config import Settings
@@ -99,21 +100,23 @@ async def run_extract(
                         progress.console.print(
                             printable(f"harness: {result.doc_id}: {result.error.type}: {result.error.message}"),
                             markup=False, highlight=False, style="yellow")
-                try:
-                    if pages is not None:
+                if pages is not None:
+                    try:
                         if result.text is not None:
                             pages.write(result, result.text)
-                        result = result.model_copy(update={"text": result.text if options.include_text else None})
+                    except OSError as exc:
+                        raise _lost(exc, f"a page in {html_dir}", report.documents, out is not None) from None
+                    result = result.model_copy(update={"text": result.text if options.include_text else None})
+                try:
                     if as_jsonl:
                         sink.write(result)
                     else:
                         stream.write(dump_pretty(result))
                         stream.flush()
                 except OSError as exc:
-                    raise _lost(exc, where if pages is None else f"{where} or a page in {html_dir}",
-                                report.documents, out is not None) from None
+                    raise _lost(exc, where, report.documents, out is not None) from None
                 report.documents += 1
-                progress.update(task, advance=1, last=printable(result.doc_id))
+                progress.update(task, advance=1, last=escape(printable(result.doc_id)))  # words, not markup
     if out is not None and as_jsonl and report.changed:
         try:
             keep_last(out, report.changed)  # the new record replaces the one of the old text
