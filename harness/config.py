@@ -18,7 +18,7 @@
 | HARNESS_MAX_DOC_CHARS | 5000000 | longer documents are refused with an error record |
 | HARNESS_TEMPERATURE | 0 | sampling temperature |
 | HARNESS_LOCAL_MODEL | qwen2.5-coder-1.5b | embedded model: a name (see `harness.local.models`) or a GGUF path |
-| HARNESS_LOCAL_SERVER | xllamacpp | embedded server: xllamacpp (prebuilt), llama-server (compiled: `.[local-compiled]`) or llama-cpp-python |
+| HARNESS_LOCAL_SERVER | auto | embedded server: auto (llama-server when `.[local-compiled]` is installed, else xllamacpp), xllamacpp (prebuilt), llama-server (compiled) or llama-cpp-python |
 | HARNESS_LOCAL_THREADS | number of cores | threads of the embedded server |
 | HARNESS_LOCAL_CTX | 8192 | context size of the embedded server (per slot) |
 | HARNESS_LOCAL_PARALLEL | 2 | parallel slots of the embedded server (xllamacpp, llama-server) |
@@ -39,7 +39,7 @@ from urllib.parse import urlsplit
 from .errors import ConfigError
 
 MODES = ("auto", "json_schema", "json_object", "tools", "json", "md_json")
-LOCAL_SERVERS = ("xllamacpp", "llama-server", "llama-cpp-python")
+LOCAL_SERVERS = ("auto", "xllamacpp", "llama-server", "llama-cpp-python")
 
 
 def _cores() -> int:
@@ -67,7 +67,7 @@ class Settings:
     max_doc_chars: int = 5_000_000
     temperature: float = 0.0
     local_model: str = "qwen2.5-coder-1.5b"
-    local_server: str = "xllamacpp"
+    local_server: str = "auto"
     local_threads: int = field(default_factory=_cores)
     local_ctx: int = 8192
     local_parallel: int = 2

