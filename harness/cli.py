@@ -110,6 +110,41 @@ def build_parser() -> argparse.ArgumentParser:
     view.add_argument("--article", type=Path, help="the article text, when the Result has no `text`")
     view.add_argument("-o", "--output", type=Path, help="HTML file (or folder for JSONL)")
 
+    batch = commands.add_parser(
+        "batch", help="export the model calls as provider batch files (OpenAI Batch JSONL) and ingest the answers",
+        description="The model calls of `extract` as OpenAI Batch API files (also read by `vllm run-batch`): "
+        "export writes one request per (document, chunk, pass); ingest reads the provider's output and error "
+        "files and writes the Results, as `extract` would (README: \"Scaling out\").",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    steps = batch.add_subparsers(dest="batch_command", required=True, metavar="STEP")
+    export = steps.add_parser("export", help="write the batch request files into a job folder",
+                              epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    export.add_argument("paths", nargs="*", metavar="PATH", help="article file, folder, JSONL or JSON file, or - for stdin")
+    export.add_argument("-o", "--output", type=Path, required=True, metavar="DIR", help="the job folder (new, or the export's with --missing)")
+    export.add_argument("--max-requests", type=int, default=None, help="requests per file (default 50000, the OpenAI limit)")
+    export.add_argument("--max-bytes", default=None, help="bytes per file, e.g. 200MB (the default, the OpenAI limit)")
+    export.add_argument("--missing", action="store_true",
+                        help="re-export the requests that --ingested Results list as failed or missing, into DIR")
+    export.add_argument("--ingested", type=Path, action="append", default=[], metavar="RESULTS",
+                        help="with --missing: a Results file `batch ingest -o` wrote (repeatable)")
+    export.add_argument("--drop-ungrounded", action="store_true", help="as for extract (applied at ingest)")
+    export.add_argument("--keep-furniture", action="store_true", help="as for extract")
+    export.add_argument("--model-quotes-only", action="store_true", help="as for extract (applied at ingest)")
+    export.add_argument("--include-text", action="store_true", help="as for extract (applied at ingest)")
+    export.add_argument("--chunk-chars", type=int, help="cut documents longer than this (default 2000)")
+    export.add_argument("--prompt", default="news", help="prompt template under prompts/ (default: news)")
+    _endpoint_flags(export)
+    ingest = steps.add_parser("ingest", help="turn the provider's output and error files into Results",
+                              epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ingest.add_argument("job", type=Path, metavar="DIR", help="the job folder `batch export -o` wrote")
+    ingest.add_argument("--output-file", type=Path, action="append", required=True, dest="output_files",
+                        metavar="OUT", help="a provider output file (repeatable: re-asks', re-exports' too)")
+    ingest.add_argument("--error-file", type=Path, action="append", default=[], dest="error_files",
+                        metavar="ERR", help="a provider error file (repeatable)")
+    ingest.add_argument("-o", "--output", type=Path, required=True, help="Results JSONL to write (its failed "
+                        "and missing requests go to RESULTS.missing.jsonl beside it)")
+
     label = commands.add_parser("label", help="draft a gold file from a model's output, for a person to correct")
     label.add_argument("article", type=Path, help="article text file")
     label.add_argument("-o", "--output", type=Path, help="gold.json to write (default: stdout)")
@@ -186,6 +221,10 @@ def run(args: argparse.Namespace) -> int:
             args.paths, settings, options, out=args.output, resume=args.resume,
             retry_errors=args.retry_errors, html_dir=args.html, prompt=args.prompt, quiet=args.quiet,
         )
+    if args.command == "batch":
+        from .batch_jobs import batch_main
+
+        return batch_main(args, settings)
     if args.command == "eval":
         from .evaluation.runner import eval_main
 

@@ -311,6 +311,18 @@ def _response_model(output_model: type[BaseModel]) -> type[BaseModel]:
     return response_schema(decoding_model(output_model))
 
 
+def completion_body(params: dict[str, Any]) -> tuple[bytes, dict[str, Any]]:
+    """The JSON body POSTed to /chat/completions for instructor's ``create`` parameters, and the
+    request options (headers, query, timeout) that are not part of it. The one place a body is
+    built: the live path sends it, ``harness batch export`` writes it into a batch file."""
+    params = dict(params)
+    options = {key: params.pop(name) for name, key in _REQUEST_OPTIONS.items() if name in params}
+    extra = params.pop("extra_body", None) or {}
+    # pydantic-core's serializer writes the bytes the SDK's json.dumps would (compact, UTF-8),
+    # in a third of the time
+    return pydantic_core.to_json({**params, **extra}), options
+
+
 class Endpoint:
     """An OpenAI-compatible endpoint with a negotiated structured-output mechanism."""
 
@@ -448,11 +460,7 @@ class Endpoint:
         sent as they are. ``chat.completions.create`` first walks every parameter, the JSON
         schema in ``response_format`` included, to transform it: a no-op on plain dicts that cost
         15% of a batch's CPU (py-spy). The body is the same JSON, so recordings still match."""
-        options = {key: params.pop(name) for name, key in _REQUEST_OPTIONS.items() if name in params}
-        extra = params.pop("extra_body", None) or {}
-        # pydantic-core's serializer writes the bytes the SDK's json.dumps would (compact, UTF-8),
-        # in a third of the time
-        content = pydantic_core.to_json({**params, **extra})
+        content, options = completion_body(params)
         response = await self.client.post("/chat/completions", cast_to=httpx2.Response, content=content,
                                           options=options)
         return parse_completion(response)
