@@ -287,3 +287,28 @@ def test_cli_round_trip_exit_codes_and_no_overwrite(live, cli_env, monkeypatch, 
     assert main(["batch", "ingest", str(job), "--output-file", str(root / "out.jsonl"), "--output-file",
                  str(root / "out-2.jsonl"), "-o", str(root / "results-2.jsonl")]) == 1  # 2 input errors
     assert records(root / "results-2.jsonl") == live["results"]
+
+
+def test_export_needs_no_endpoint_and_ingest_accounts_for_every_document(tmp_path: Path, fast_settings):
+    """Nothing listens at the base URL: export only writes. With no answers, every document is an
+    error record and every request is listed; a request body that no longer matches the export
+    (the job edited, the prompt or harness changed) is said to be one, not answered wrongly."""
+    docs = tmp_path / "docs.jsonl"
+    docs.write_text(json.dumps({"id": "a", "text": SHORT}) + "\n" + json.dumps({"id": "b", "text": SHORT + " Again."})
+                    + "\n", encoding="utf-8")
+    settings = fast_settings("http://127.0.0.1:9/v1", mode="json_object")
+    job = tmp_path / "job"
+    report = asyncio.run(export_batch(iter_documents([str(docs)], 10_000), settings, Options(), job, "m"))
+    assert report.requests == 4
+    first = request_lines([job / "requests-1.jsonl"])[0]["body"]
+    assert first["response_format"]["type"] == "json_object" and first["model"] == "m"
+    (tmp_path / "empty.jsonl").write_text("")
+    result = asyncio.run(ingest_batch(job, [tmp_path / "empty.jsonl"], [], tmp_path / "r.jsonl"))
+    assert (result.documents, result.errors, result.listed) == (2, 2, 4)
+    assert {r["error"]["type"] for r in records(tmp_path / "r.jsonl")} == {"BatchRequestMissing"}
+    lines = (job / DOCUMENTS).read_text().splitlines()
+    edited = json.loads(lines[0])
+    edited["requests"] = dict.fromkeys(edited["requests"], "0" * 16)
+    (job / DOCUMENTS).write_text(json.dumps(edited) + "\n" + lines[1] + "\n")
+    asyncio.run(ingest_batch(job, [tmp_path / "empty.jsonl"], [], tmp_path / "r2.jsonl"))
+    assert [r["error"]["type"] for r in records(tmp_path / "r2.jsonl")] == ["BatchChanged", "BatchRequestMissing"]
