@@ -139,17 +139,62 @@ def _split(stream: IO[str]) -> Any:
         yield rest
 
 
-def read_answers(outputs: list[Path], errors: list[Path]) -> dict[str, Answer]:
-    """Every answer by custom_id; when a request was answered more than once (a re-export of
-    a failed one), an answer that succeeded wins over one that failed, a later over an earlier."""
-    answers: dict[str, Answer] = {}
-    for path in [*outputs, *errors]:
-        for number, line in iter_lines(path):
-            answer = parse_answer(line, f"{path} line {number}")
-            known = answers.get(answer.custom_id)
-            if known is None or answer.ok or not known.ok:
-                answers[answer.custom_id] = answer
-    return answers
+class Answers:
+    """Every answer of the output and error files by custom_id, read once; only where each line
+    lies is kept (file, offset, length), not its body, so a job of millions of requests fits.
+    When a request was answered more than once (a re-export of a failed one), an answer that
+    succeeded wins over one that failed, a later over an earlier."""
+
+    def __init__(self, outputs: list[Path], errors: list[Path]):
+        self.paths = [*outputs, *errors]
+        self._where: dict[str, tuple[int, int, int, bool]] = {}  # custom_id -> (file, offset, length, ok)
+        for index, path in enumerate(self.paths):
+            for number, offset, line in _offsets(path):
+                answer = parse_answer(_text(line, offset, f"{path} line {number}"), f"{path} line {number}")
+                known = self._where.get(answer.custom_id)
+                if known is None or answer.ok or not known[3]:
+                    self._where[answer.custom_id] = (index, offset, len(line), answer.ok)
+
+    def __contains__(self, custom_id: str) -> bool:
+        return custom_id in self._where
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+    def get(self, custom_id: str) -> Answer | None:
+        where = self._where.get(custom_id)
+        if where is None:
+            return None
+        index, offset, length, _ok = where
+        with open(self.paths[index], "rb") as stream:
+            stream.seek(offset)
+            line = stream.read(length)
+        where = f"{self.paths[index]} at byte {offset}"
+        return parse_answer(_text(line, offset, where), where)
+
+
+def read_answers(outputs: list[Path], errors: list[Path]) -> Answers:
+    return Answers(outputs, errors)
+
+
+def _offsets(path: Path) -> Any:
+    """(line number, byte offset, line bytes) of each non-blank line, split at ``\n`` only."""
+    try:
+        with open(path, "rb") as stream:
+            offset = 0
+            for number, line in enumerate(stream, 1):  # binary iteration splits at b"\n" only
+                if line.strip():
+                    yield number, offset, line
+                offset += len(line)
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _text(line: bytes, offset: int, where: str) -> str:
+    try:
+        return line.decode("utf-8-sig" if offset == 0 else "utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{where} is not UTF-8 (byte {exc.start})") from None
 
 
 class SplitWriter:

@@ -39,6 +39,7 @@ from .batch_files import (
     MAX_BYTES,
     MAX_REQUESTS,
     URL,
+    Answers,
     RequestKey,
     SplitWriter,
     iter_lines,
@@ -97,7 +98,7 @@ class Ticket:
 class BatchEndpoint(Endpoint):
     """An ``Endpoint`` whose POST is a batch file: ``answers`` None writes, else reads."""
 
-    def __init__(self, settings: Settings, model: str, display_url: str, answers: dict | None,
+    def __init__(self, settings: Settings, model: str, display_url: str, answers: Answers | None,
                  sent: set[str] | None = None):
         super().__init__(settings, UNUSED_URL, model)
         self.display_url = display_url
@@ -183,7 +184,7 @@ def _ids(ids: list[str]) -> str:
 
 
 def _extractor(settings: Settings, manifest: dict[str, Any], template: PromptTemplate,
-               answers: dict | None, sent: set[str] | None = None) -> BatchExtractor:
+               answers: Answers | None, sent: set[str] | None = None) -> BatchExtractor:
     endpoint = BatchEndpoint(settings, manifest["model"], manifest["endpoint"], answers, sent)
     return BatchExtractor(settings, endpoint, template, Options(**manifest["options"]))
 

@@ -164,7 +164,9 @@ def test_a_success_wins_over_an_earlier_failure_of_the_same_request(tmp_path: Pa
     done = {"id": "2", "custom_id": "a", "error": None, "response": {"status_code": 200, "body": {}}}
     (tmp_path / "err.jsonl").write_text(json.dumps(failed) + "\n")
     (tmp_path / "out.jsonl").write_text(json.dumps(done) + "\n")
-    assert read_answers([tmp_path / "out.jsonl"], [tmp_path / "err.jsonl"])["a"].ok
+    answers = read_answers([tmp_path / "out.jsonl"], [tmp_path / "err.jsonl"])
+    assert "a" in answers and len(answers) == 1 and answers.get("a").ok and answers.get("b") is None
+    assert not read_answers([], [tmp_path / "err.jsonl"]).get("a").ok
 
 
 def test_sizes():
