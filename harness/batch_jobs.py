@@ -105,6 +105,7 @@ class BatchEndpoint(Endpoint):
         self._mode = batch_mode(settings.mode)
         self.answers = answers
         self.sent = sent or set()  # re-asks written by an earlier ingest
+        self.used: set[str] = set()  # the custom_ids asked for that have an answer
 
     async def _post_completion(self, **params: Any):
         content, _ = completion_body(params)
@@ -116,6 +117,8 @@ class BatchEndpoint(Endpoint):
                                     and custom_id not in self.sent):
             ticket.asked.append((custom_id, content))  # export, or a re-ask to send
             raise Pending(custom_id)
+        if custom_id in self.answers:
+            self.used.add(custom_id)
         if key.attempt == 1 and ticket.expected is not None and ticket.expected.get(custom_id) != body_sha(content):
             ticket.changed.append(custom_id)
             raise Pending(custom_id)
@@ -284,6 +287,7 @@ class IngestReport:
     errors: int = 0
     listed: int = 0  # failed or missing requests written to the listing
     reasks: int = 0
+    unknown: int = 0  # answers to no request of this job (another job's output file?)
     reask_files: list[str] = field(default_factory=list)
     listing: Path | None = None
 
@@ -366,6 +370,7 @@ async def ingest_batch(folder: Path, outputs: list[Path], errors: list[Path], ou
         reasks.close()
         await extractor.endpoint.aclose()
     report.reask_files = [f["name"] for f in reasks.files]
+    report.unknown = len(answers) - len(extractor.endpoint.used)
     report.listed = len(listed)
     with open(report.listing, "w", encoding="utf-8") as stream:  # noqa: ASYNC230 - see export_batch
         stream.writelines(json.dumps(entry, ensure_ascii=False) + "\n" for entry in listed)
@@ -455,6 +460,9 @@ def batch_main(args: Any, settings: Settings) -> int:
         report = asyncio.run(ingest_batch(args.job, args.output_files, args.error_files, args.output))
         print(f"harness: {report.documents} document(s) into {args.output}, {report.errors} error record(s)",
               file=sys.stderr)
+        if report.unknown:
+            print(f"harness: warning: {report.unknown} answer(s) in the files given belong to no request of "
+                  f"{args.job} (another job's output file?); they were not used", file=sys.stderr)
         if report.reasks:
             print(f"harness: {report.reasks} re-ask(s) to send: {', '.join(str(args.job / f) for f in report.reask_files)}"
                   "; ingest again with their output files added", file=sys.stderr)

@@ -306,7 +306,10 @@ def test_export_needs_no_endpoint_and_ingest_accounts_for_every_document(tmp_pat
     assert first["response_format"]["type"] == "json_object" and first["model"] == "m"
     (tmp_path / "empty.jsonl").write_text("")
     result = asyncio.run(ingest_batch(job, [tmp_path / "empty.jsonl"], [], tmp_path / "r.jsonl"))
-    assert (result.documents, result.errors, result.listed) == (2, 2, 4)
+    assert (result.documents, result.errors, result.listed, result.unknown) == (2, 2, 4, 0)
+    stray = {"id": "x", "custom_id": "other:0123:0:events:1", "error": None, "response": {"status_code": 200, "body": {}}}
+    (tmp_path / "stray.jsonl").write_text(json.dumps(stray) + "\n")
+    assert asyncio.run(ingest_batch(job, [tmp_path / "stray.jsonl"], [], tmp_path / "r0.jsonl")).unknown == 1
     assert {r["error"]["type"] for r in records(tmp_path / "r.jsonl")} == {"BatchRequestMissing"}
     lines = (job / DOCUMENTS).read_text().splitlines()
     edited = json.loads(lines[0])
