@@ -5,12 +5,14 @@ itself failed (a crash, an output that could not be written), so documents may b
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from . import __version__
 from .config import MODES, Settings
 from .errors import ConfigError, FixtureError, HarnessError, InputError, ModelFileError
+from .secrets import Secrets
 from .terminal import say
 
 #: exit codes, as ``--help`` and the README state them
@@ -236,23 +238,37 @@ def run(args: argparse.Namespace) -> int:
     raise ConfigError(f"unknown command {args.command}")  # pragma: no cover
 
 
+def _secrets(args: argparse.Namespace) -> Secrets:
+    """The configured secrets, read again without validation: an error raised while the settings
+    were being read must be masked too."""
+    env = os.environ
+    key = env.get("HARNESS_API_KEY") or env.get("OPENAI_API_KEY")
+    urls = [getattr(args, "base_url", None), env.get("HARNESS_BASE_URL"), env.get("OPENAI_BASE_URL")]
+    values = {v for url in [None, *filter(None, urls)] for v in Secrets.of(key, url).values}
+    return Secrets(tuple(sorted(values, key=len, reverse=True)))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+
+    def fail(message: str) -> None:
+        say(_secrets(args).scrub(message))
+
     try:
         return run(args)
     except USAGE_ERRORS as exc:
-        say(str(exc) if isinstance(exc, ConfigError) else f"{exc.kind}: {exc}")
+        fail(str(exc) if isinstance(exc, ConfigError) else f"{exc.kind}: {exc}")
         return BAD_USAGE
     except HarnessError as exc:  # OutputError, an endpoint or server that failed the whole run
-        say(f"{exc.kind}: {exc}")
+        fail(f"{exc.kind}: {exc}")
         return _failed()
     except KeyboardInterrupt:
         say("interrupted; complete lines are kept (rerun with --resume)")
         return 130
     except (OSError, MemoryError, RecursionError) as exc:
         hint = "; documents after the last one written may be missing (rerun with --resume)"
-        say(f"the run failed: {type(exc).__name__}: {exc}{hint if args.command == 'extract' else ''}")
+        fail(f"the run failed: {type(exc).__name__}: {exc}{hint if args.command == 'extract' else ''}")
         return _failed()
     except Exception:  # noqa: BLE001 - a bug: the traceback is for the report, the code for scripts
         import traceback

@@ -24,10 +24,14 @@ from .config import Settings
 from .dates import resolve_event_dates
 from .documents import Document, InputFailure, Item
 from .endpoint import CallStats, Endpoint
-from .event_checks import (
-    check_responsibility, drop_advice, evidence_from_trigger, fix_actors, retype_events,
-)
 from .errors import EndpointError, HarnessError, LocalServerError
+from .event_checks import (
+    check_responsibility,
+    drop_advice,
+    evidence_from_trigger,
+    fix_actors,
+    retype_events,
+)
 from .furniture import find_furniture, without
 from .grounding import count_grounding, ground_spans
 from .injection import drop_injected
@@ -35,13 +39,26 @@ from .merge import merge_extractions
 from .policy import apply_policy
 from .prompting import Pass, PromptTemplate
 from .quotes import (
-    drop_unattributed, name_unknown_speakers, recover_according_to, recover_quotes, recover_reported,
-    speaker_from_subject, split_titled_names, trim_attribution,
+    drop_unattributed,
+    name_unknown_speakers,
+    recover_according_to,
+    recover_quotes,
+    recover_reported,
+    speaker_from_subject,
+    split_titled_names,
+    trim_attribution,
 )
 from .refine import (
-    cut_at_paragraph, dedupe, drop_contained, fix_speakers, join_adjacent, link_claims, settle_quotes,
+    cut_at_paragraph,
+    dedupe,
+    drop_contained,
+    fix_speakers,
+    join_adjacent,
+    link_claims,
+    settle_quotes,
     unique_event_ids,
 )
+
 
 @dataclass(frozen=True)
 class Options:
@@ -183,9 +200,10 @@ class Extractor:
         try:
             return await self.extract(item, stats)
         except HarnessError as exc:
-            return error_record(item.id, exc.kind, str(exc), item, self._provenance(stats, 0))
+            return error_record(item.id, exc.kind, self.endpoint.scrub(str(exc)), item, self._provenance(stats, 0))
         except Exception as exc:  # noqa: BLE001 - a bug must not cost the rest of the batch
-            return error_record(item.id, "InternalError", f"{type(exc).__name__}: {exc}", item)
+            message = self.endpoint.scrub(f"{type(exc).__name__}: {exc}")  # a library's error may hold the URL
+            return error_record(item.id, "InternalError", message, item)
 
 
 def gathered(outcomes: list, labels: list[tuple[str, str]], warnings: list[str]) -> list:

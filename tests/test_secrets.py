@@ -136,3 +136,39 @@ def test_a_parsed_model_output_is_scrubbed_in_every_string():
         "speaker": {"name": f"Bearer {key}"}}]})
     assert Secrets.of(key, None).scrub_model(output) == 2
     assert key not in output.model_dump_json() and output.claims[0].content.text == "the key is ***"
+
+
+async def test_an_internal_error_holding_the_key_is_masked_in_its_error_record(monkeypatch):
+    """A bug's message (a library's exception that quotes the request) never carries the key into
+    the Result."""
+    from harness.config import Settings
+    from harness.documents import Document
+    from harness.endpoint import Endpoint
+    from harness.pipeline import Extractor
+    from harness.prompting import PromptTemplate
+
+    settings = Settings.from_env({})
+    endpoint = Endpoint(settings, "http://127.0.0.1:9/v1", "m", KEY)
+    extractor = Extractor(settings, endpoint, PromptTemplate.load())
+
+    async def broken(*_args, **_kwargs):
+        raise RuntimeError(f"request to http://127.0.0.1:9/v1 with Authorization: Bearer {KEY} failed")
+
+    monkeypatch.setattr(extractor, "extract", broken)
+    try:
+        result = await extractor.run_one(Document("d", "Some text.", None, None, None))
+    finally:
+        await endpoint.aclose()
+    assert result.error.type == "InternalError"
+    assert not leaks(result.model_dump_json())
+
+
+def test_a_run_that_fails_names_no_secret(cli_env, run_cli, tmp_path):
+    """exit 3 on an output that cannot be written, with the key in the environment and the URL:
+    the message is masked like every other."""
+    article = tmp_path / "a.txt"
+    article.write_text("The council met on Monday.", encoding="utf-8")
+    env = cli_env(f"http://analyst:{KEY}@127.0.0.1:9/v1")
+    proc = run_cli(["extract", str(article), "-o", "/dev/full"], env)
+    assert proc.returncode in (2, 3)
+    assert not leaks(proc.stdout + proc.stderr)
