@@ -25,8 +25,10 @@ pytestmark = pytest.mark.live
 def test_embedded_small_model_extracts_a_grounded_result(tmp_path):
     pytest.importorskip("xllamacpp", reason='pip install -e ".[local]"')
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HARNESS_", "OPENAI_"))}
+    # One thread: with all cores, llama.cpp's spinning threads collapse on a busy machine (here
+    # SmolLM2 generated 0.8-1.7 tokens/s with 2 threads on 2 busy cores).
     env.update(HARNESS_LOCAL_MODEL="smollm2-135m", HARNESS_CACHE_DIR=str(tmp_path / "cache"),
-               HARNESS_MAX_TOKENS="1024")
+               HARNESS_MAX_TOKENS="1024", HARNESS_LOCAL_THREADS="1")
     out = tmp_path / "result.json"
     proc = subprocess.run(
         [sys.executable, "-m", "harness", "extract", str(ARTICLE), "-o", str(out)],
