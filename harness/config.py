@@ -37,6 +37,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import ConfigError
+from .secrets import host_port
 
 MODES = ("auto", "json_schema", "json_object", "tools", "json", "md_json")
 LOCAL_SERVERS = ("auto", "xllamacpp", "llama-server", "llama-cpp-python")
@@ -193,14 +194,7 @@ def redact_url(url: str | None) -> str:
     if not url:
         return ""
     parts = urlsplit(url)
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"  # IPv6
-    try:
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:
-        port = ":?"
-    return f"{parts.scheme}://{host}{port}{parts.path}".rstrip("/")
+    return f"{parts.scheme}://{host_port(parts, ':?')}{parts.path}".rstrip("/")
 
 
 def _convert(name: str, kind: Any, raw: str, key: str) -> Any:

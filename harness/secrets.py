@@ -17,7 +17,7 @@ from __future__ import annotations
 import base64
 import re
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 from .bounds import map_strings
 
@@ -90,17 +90,22 @@ class Secrets:
         return changed
 
 
-def redact_uri(url: str) -> str:
-    """``url`` without user info and with credential-like query values replaced by ``***``:
-    what a recording may keep of a request's address."""
-    parts = urlsplit(url)
+def host_port(parts: SplitResult, bad_port: str = "") -> str:
+    """``host[:port]`` of a split URL without its user info (an IPv6 host in brackets); a port
+    that is not a number shows as ``bad_port``."""
     host = parts.hostname or ""
     if ":" in host:
         host = f"[{host}]"  # IPv6
     try:
-        port = f":{parts.port}" if parts.port else ""
+        return host + (f":{parts.port}" if parts.port else "")
     except ValueError:
-        port = ""
+        return host + bad_port
+
+
+def redact_uri(url: str) -> str:
+    """``url`` without user info and with credential-like query values replaced by ``***``:
+    what a recording may keep of a request's address."""
+    parts = urlsplit(url)
     query = urlencode([(k, MASK if secret_param(k, v) else v)
                        for k, v in parse_qsl(parts.query, keep_blank_values=True)], safe="*")
-    return urlunsplit((parts.scheme, host + port, parts.path, query, ""))
+    return urlunsplit((parts.scheme, host_port(parts), parts.path, query, ""))
