@@ -29,12 +29,17 @@ KEYS = ("event_precision", "event_recall", "event_f1", "event_status", "event_ty
         "event_location", "event_killed", "claim_f1")  # fmt: skip
 
 
+def _slug(design: str) -> str:
+    return design.replace("/", "_").replace(":", "_")
+
+
 def _template(ref: str) -> tuple[str, Path | None]:
     root, _, name = ref.rpartition(":")
     return name, Path(root) if root else None
 
 
-async def run(designs: list[str], fixtures, settings: Settings) -> dict:
+async def run(designs: list[str], fixtures, settings: Settings, record: Path | None = None,
+              replay: bool = False) -> dict:
     templates = {}
     for design in designs:
         name, root = _template(design)
@@ -43,7 +48,14 @@ async def run(designs: list[str], fixtures, settings: Settings) -> dict:
     for fixture in fixtures:
         for design in designs:
             started = time.monotonic()
-            one = await run_fixtures([fixture], settings, live=True, template=templates[design])
+            where = settings.with_(cassettes_dir=record / _slug(design)) if record else settings
+            if replay:
+                one = await run_fixtures([fixture], where.with_(retries=0), template=templates[design])
+                if fixture.id not in one.results:
+                    continue  # not recorded (a partial run)
+            else:
+                one = await run_fixtures([fixture], where, live=True, record=record is not None,
+                                         template=templates[design])
             out[design]["results"][fixture.id] = one.results[fixture.id]
             out[design]["seconds"][fixture.id] = round(time.monotonic() - started, 1)
             usage = one.results[fixture.id].provenance
@@ -59,14 +71,17 @@ def main() -> int:
     parser.add_argument("--fixtures", nargs="+", default=["*"], metavar="GLOB")
     parser.add_argument("--split", choices=("dev", "test"))
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--record", type=Path, metavar="DIR",
+                        help="keep each design's answers as cassettes under DIR (a partial run can be scored later)")
+    parser.add_argument("--replay", action="store_true", help="score the cassettes under --record instead of calling")
     args = parser.parse_args()
     fixtures = [f for glob in args.fixtures for f in iter_fixtures(pattern=glob, split=args.split)]
     settings = Settings.from_env()
-    raw = asyncio.run(run(args.prompts, fixtures, settings))
+    raw = asyncio.run(run(args.prompts, fixtures, settings, args.record, args.replay))
     report = {}
     for design, data in raw.items():
         fake = EvalRun("live", design, "", results=data["results"])
-        summary, _ = score_run(fake, fixtures)
+        summary, _ = score_run(fake, [f for f in fixtures if f.id in data["results"]])
         n = len(data["results"])
         tokens = [r.provenance.usage.completion_tokens for r in data["results"].values() if r.provenance]
         report[design] = {
