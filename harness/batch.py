@@ -44,7 +44,7 @@ class BatchReport:
         return 1 if self.errors else 0
 
 
-def _skip_done(items: Iterator[Item], done: dict[str, str | None], report: BatchReport) -> Iterator[Item]:
+def skip_done(items: Iterator[Item], done: dict[str, str | None], report: BatchReport) -> Iterator[Item]:
     for item in items:
         if item.id in done:
             sha = done[item.id]
@@ -73,7 +73,7 @@ async def run_extract(
     as_jsonl = is_multi(paths) or (out is not None and out.suffix.lower() in (".jsonl", ".ndjson"))
     done = prepare_resume(out, retry_errors, warn) if (resume and out is not None) else {}
     documents = iter_documents(paths, settings.max_doc_chars, stdin, warn, skip=outputs_of(out, html_dir))
-    items = _skip_done(documents, done, report)
+    items = skip_done(documents, done, report)
     template = PromptTemplate.load(prompt)
     want_text = options.include_text or html_dir is not None
     run_options = replace(options, include_text=want_text)

@@ -71,6 +71,14 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument("--chunk-chars", type=int, help="cut documents longer than this (default 2000)")
     extract.add_argument("--prompt", default="news", help="prompt template under prompts/ (default: news)")
     extract.add_argument("-q", "--quiet", action="store_true", help="no progress or per-document messages")
+    ray = extract.add_argument_group("Ray engine (pip install -e \".[ray]\"; README: \"Scaling out\")")
+    ray.add_argument("--engine", choices=("process", "ray"), default="process",
+                     help="process: this process, --concurrency documents in flight (default); ray: a Ray Data "
+                     "pool of --workers extractors, each with --concurrency in flight, on the Ray cluster at "
+                     "RAY_ADDRESS (unset: a local one); -o is then a folder, and rerunning resumes it")
+    ray.add_argument("--workers", type=int, default=2, help="with --engine ray: extractor actors (default 2)")
+    ray.add_argument("--batch-size", type=int, default=16, help="with --engine ray: documents per batch (default 16)")
+    ray.add_argument("--worker-cpus", type=float, default=1.0, help="with --engine ray: CPUs reserved per worker (default 1)")
     _endpoint_flags(extract)
 
     evaluate = commands.add_parser(
@@ -187,6 +195,19 @@ def _compare(args: argparse.Namespace) -> int:
         return compare_main(paths, args.html, args.json_out)
 
 
+def _extract_ray(args: argparse.Namespace, settings: Settings, options) -> int:
+    """``extract --engine ray``: harness.ray_engine, imported (with ray) only here."""
+    if args.html is not None:
+        raise ConfigError("--html goes with --engine process: render pages from the Results with `harness view`")
+    if min(args.workers, args.batch_size) < 1 or not args.worker_cpus > 0:
+        raise ConfigError("--workers and --batch-size must be at least 1, --worker-cpus above 0")
+    from .ray_engine import RayOptions, ray_main
+
+    ray_options = RayOptions(workers=args.workers, batch_size=args.batch_size, worker_cpus=args.worker_cpus)
+    return ray_main(args.paths, settings, options, args.output, ray_options,
+                    retry_errors=args.retry_errors, prompt=args.prompt, quiet=args.quiet)
+
+
 def run(args: argparse.Namespace) -> int:
     if args.command == "schema":
         from .output import write_schemas
@@ -219,6 +240,8 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError(f"no such file or folder: {', '.join(missing)}")
         options = Options(drop_ungrounded=args.drop_ungrounded, strip_furniture=not args.keep_furniture,
                           include_text=args.include_text, recover_quotes=not args.model_quotes_only)
+        if args.engine == "ray":
+            return _extract_ray(args, settings, options)
         return extract_main(
             args.paths, settings, options, out=args.output, resume=args.resume,
             retry_errors=args.retry_errors, html_dir=args.html, prompt=args.prompt, quiet=args.quiet,

@@ -11,6 +11,7 @@ most), a JSON line or ``.json`` file up to 12 (a ``\\ud83d\\ude00`` escape pair 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import stat
@@ -245,7 +246,7 @@ def _first_line(handle: IO[bytes], limit: int) -> tuple[bytes, bool]:
 
 def iter_json_file(path: Path, max_chars: int, warn: Warn = _no_warning) -> Iterator[Item]:
     """A ``.json`` file: JSON Lines (streamed), one document object, or an array of them."""
-    name, where = path.name, str(path)
+    where = str(path)
     limit = json_bytes(max_chars)
     try:
         with path.open("rb") as handle:
@@ -257,6 +258,13 @@ def iter_json_file(path: Path, max_chars: int, warn: Warn = _no_warning) -> Iter
     except OSError as exc:
         yield InputFailure(path.stem, f"cannot read {path}: {exc.strerror or exc}", where)
         return
+    yield from _json_documents(path, data, max_chars, warn)
+
+
+def _json_documents(path: Path, data: bytes, max_chars: int, warn: Warn) -> Iterator[Item]:
+    """The documents of a ``.json`` file that is not JSON Lines, from its bytes."""
+    name, where = path.name, str(path)
+    limit = json_bytes(max_chars)
     if len(data) > limit:
         yield InputFailure(path.stem, _too_big(where, None, limit, max_chars) + " (or give it as JSON "
                            "Lines, one document a line)", where)
@@ -360,23 +368,52 @@ def iter_documents(
             items = _iter_stdin(stream, max_chars, warn)
         else:
             items = _iter_path(Path(name), max_chars, warn, skip)
-        for item in items:
-            count = seen.get(item.id, 0) + 1
-            seen[item.id] = count
-            if count > 1:
+        yield from unique_ids(items, seen)
+
+
+def iter_file_data(where: str, data: bytes, max_chars: int, warn: Warn = _no_warning) -> Iterator[Item]:
+    """The documents of one file whose bytes were read elsewhere (Ray Data's ``read_binary_files``),
+    as ``iter_documents`` reads that file named ``where``: the same ids, sources and warnings."""
+    path = Path(where)
+    suffix = path.suffix.lower()
+    handle = io.BufferedReader(io.BytesIO(data))  # type: ignore[arg-type]  # peek, as a file's
+    if suffix in JSONL_SUFFIXES:
+        yield from iter_jsonl(_lines(handle, json_bytes(max_chars)), where, max_chars, warn)
+    elif suffix in JSON_SUFFIXES:
+        limit = json_bytes(max_chars)
+        first, lines = _first_line(handle, limit)
+        if lines:
+            yield from iter_jsonl(_lines(handle, limit, first), where, max_chars, warn)
+        else:
+            yield from _json_documents(path, first + handle.read(limit + 1 - len(first)), max_chars, warn)
+    elif len(data) > text_bytes(max_chars):
+        doc_id = path.stem or path.name
+        yield InputFailure(doc_id, _too_big(where, len(data), text_bytes(max_chars), max_chars), where)
+    else:
+        yield _text_document(path.stem or path.name, data, where, max_chars)
+
+
+def unique_ids(items: Iterable[Item], seen: dict[str, int] | None = None) -> Iterator[Item]:
+    """``items`` with every id made unique: a repeated id gets a ``~N`` suffix and a warning
+    (``seen`` counts the ids met so far, across calls when shared)."""
+    seen = {} if seen is None else seen
+    for item in items:
+        count = seen.get(item.id, 0) + 1
+        seen[item.id] = count
+        if count > 1:
+            new_id = f"{item.id}~{count}"
+            while new_id in seen:  # "a~2" given as an id of its own
+                count += 1
                 new_id = f"{item.id}~{count}"
-                while new_id in seen:  # "a~2" given as an id of its own
-                    count += 1
-                    new_id = f"{item.id}~{count}"
-                seen[item.id] = count
-                seen[new_id] = 1
-                note = f"duplicate id {item.id!r}: this record is {new_id!r}"
-                if isinstance(item, Document):
-                    item.warnings.append(note)
-                else:
-                    item.message = f"{item.message} ({note})"
-                item.id = new_id
-            yield item
+            seen[item.id] = count
+            seen[new_id] = 1
+            note = f"duplicate id {item.id!r}: this record is {new_id!r}"
+            if isinstance(item, Document):
+                item.warnings.append(note)
+            else:
+                item.message = f"{item.message} ({note})"
+            item.id = new_id
+        yield item
 
 
 def is_multi(inputs: list[str]) -> bool:

@@ -173,6 +173,43 @@ def prepare_resume(path: Path, retry_errors: bool = False,
     return done
 
 
+def result_files(folder: Path) -> list[Path]:
+    """The JSONL Result files of an output folder, oldest run first (their names sort by run)."""
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in (".jsonl", ".ndjson") and p.is_file())
+
+
+def prepare_folder_resume(folder: Path, retry_errors: bool = False,
+                          warn: Callable[[str], None] | None = None) -> dict[str, str | None]:
+    """``prepare_resume`` for a folder of JSONL Result files added run after run (the Ray
+    engine's output): every file made safe to keep as ``prepare_resume`` makes one, and a later
+    file's record of an id replaces an earlier file's, which is removed. {doc_id: text_sha256}."""
+    if not folder.is_dir():
+        return {}
+    done: dict[str, str | None] = {}
+    owner: dict[str, Path] = {}
+    held: list[tuple[Path, set[str]]] = []
+    for path in result_files(folder):
+        found = prepare_resume(path, retry_errors, warn)
+        for doc_id, sha in found.items():
+            done.pop(doc_id, None)
+            done[doc_id] = sha
+            owner[doc_id] = path
+        held.append((path, set(found)))
+    for path, ids in held:
+        drop_records(path, {doc_id for doc_id in ids if owner[doc_id] != path})
+    return done
+
+
+def drop_records(path: Path, doc_ids: set[str]) -> None:
+    """Remove every record of ``doc_ids`` from the JSONL file ``path`` (replaced elsewhere)."""
+    if not doc_ids:
+        return
+    lines = split_lines(path.read_text(encoding="utf-8"))
+    kept = [line for line in lines if (parse_record(line)[0] or {}).get("doc_id") not in doc_ids]
+    if len(kept) != len(lines):
+        _rewrite(path, kept)
+
+
 def keep_last(path: Path, doc_ids: set[str]) -> None:
     """Keep only the last record of each of ``doc_ids`` in ``path`` (documents run again)."""
     if not doc_ids:
