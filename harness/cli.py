@@ -95,6 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--update-baseline", action="store_true", help="write these scores into evals/baseline.json")
     evaluate.add_argument("--repeat", type=int, default=1, help="runs to combine into a pass rate (live)")
     evaluate.add_argument("--record", action="store_true", help="with --live: (re)record the cassettes")
+    evaluate.add_argument("--reuse", type=Path, metavar="DIR",
+                          help="with --live --record: earlier cassettes (cassettes/MODEL/PROMPT-SHA); "
+                               "a request identical to a recorded one replays it instead of calling")
     evaluate.add_argument("--model-quotes-only", action="store_true",
                           help="score the model's claims alone, without the statements the harness recovers")
     _endpoint_flags(evaluate)

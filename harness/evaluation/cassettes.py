@@ -87,11 +87,13 @@ def vcr_config(record_mode: str = "none", secrets: Secrets | None = None) -> dic
     }
 
 
-def use_cassette(path: Path, record_mode: str = "none", secrets: Secrets | None = None):
-    """A vcrpy context manager for one fixture's cassette."""
+def use_cassette(path: Path, record_mode: str = "none", secrets: Secrets | None = None,
+                 drop_unused: bool = False):
+    """A vcrpy context manager for one fixture's cassette. ``drop_unused``: interactions the run
+    did not play are left out when the cassette is saved (a re-recording that reuses some)."""
     import vcr
 
     config = vcr_config(record_mode, secrets)
     return vcr.VCR(**{k: v for k, v in config.items() if k != "record_mode"}).use_cassette(
-        str(path), record_mode=config["record_mode"]
+        str(path), record_mode=config["record_mode"], drop_unused_requests=drop_unused
     )

@@ -8,6 +8,7 @@ a stale cassette instead of silently replaying an old answer.
 from __future__ import annotations
 
 import asyncio
+import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,7 +60,7 @@ def document_for(fixture: Fixture) -> Document:
 
 async def _run_one(settings: Settings, base_url: str, model: str, template: PromptTemplate,
                    fixture: Fixture, cassette: Path | None, record_mode: str,
-                   options: Options = Options()) -> Result:
+                   options: Options = Options(), reuse: Path | None = None) -> Result:
     # A fresh endpoint per fixture: each cassette holds its own mode negotiation.
     endpoint = Endpoint(settings, base_url, model, settings.api_key)
     extractor = Extractor(settings, endpoint, template, options)
@@ -67,7 +68,12 @@ async def _run_one(settings: Settings, base_url: str, model: str, template: Prom
         if cassette is None:
             return await extractor.run_one(document_for(fixture))
         cassette.parent.mkdir(parents=True, exist_ok=True)
-        with use_cassette(cassette, record_mode, endpoint.secrets):
+        if reuse is not None and reuse.is_file() and reuse.resolve() != cassette.resolve():
+            # Requests identical to an earlier recording's (a pass whose prompt did not change)
+            # replay its real responses; only the others go to the endpoint.
+            shutil.copyfile(reuse, cassette)
+            record_mode = "new_episodes"
+        with use_cassette(cassette, record_mode, endpoint.secrets, drop_unused=reuse is not None):
             return await extractor.run_one(document_for(fixture))
     finally:
         await endpoint.aclose()
@@ -75,9 +81,12 @@ async def _run_one(settings: Settings, base_url: str, model: str, template: Prom
 
 async def run_fixtures(fixtures: list[Fixture], settings: Settings, *, live: bool = False,
                        record: bool = False, prompt: str = "news",
-                       options: Options = Options(), template: PromptTemplate | None = None) -> EvalRun:
+                       options: Options = Options(), template: PromptTemplate | None = None,
+                       reuse: Path | None = None) -> EvalRun:
     """Every fixture through the pipeline; replayed from cassettes unless ``live``. ``template``
-    (one already loaded, from any folder) replaces the ``prompt`` named."""
+    (one already loaded, from any folder) replaces the ``prompt`` named. ``reuse`` (with
+    ``record``): a folder of earlier cassettes whose interactions are replayed where the request
+    is the same, so only the calls that changed are recorded anew."""
     template = template or PromptTemplate.load(prompt)
     if not live:
         model = settings.model or settings.local_model  # HARNESS_MODEL, or the embedded model's name
@@ -99,7 +108,7 @@ async def run_fixtures(fixtures: list[Fixture], settings: Settings, *, live: boo
                     if record else None)
             print(f"harness eval: {fixture.id} ...", file=sys.stderr, flush=True)
             result = await _run_one(settings, endpoint.base_url, endpoint.model, template, fixture,
-                                    path, "all", options)
+                                    path, "all", options, reuse / f"{fixture.id}.yaml" if reuse else None)
             run.results[fixture.id] = result
         return run
 
@@ -169,8 +178,13 @@ def eval_main(args, settings: Settings) -> int:
     if args.update_baseline and prompt != "news":
         raise HarnessError(f"--update-baseline keeps the shipped prompt's scores; {prompt!r} is compared "
                            "against them, not written over them")
+    reuse = getattr(args, "reuse", None)
+    if reuse is not None and not args.record:
+        raise HarnessError("--reuse goes with --live --record: it seeds the new recordings")
+    if reuse is not None and not reuse.is_dir():
+        raise HarnessError(f"--reuse {reuse}: not a folder of cassettes")
     runs = [asyncio.run(run_fixtures(fixtures, settings, live=args.live, record=args.record, prompt=prompt,
-                                     options=options))
+                                     options=options, reuse=reuse))
             for _ in range(repeats)]
     run = runs[-1]
     baseline = load_baseline(BASELINE)
