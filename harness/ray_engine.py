@@ -159,12 +159,18 @@ def row_item(value: str) -> Item:
     return Document(**fields) if kind == "document" else InputFailure(**fields)
 
 
+#: the row a step emits when all its documents are done: Ray 2.52's streaming repartition waits
+#: for ever on a block of no rows (StreamingRepartitionRefBundler never flushes one), so no
+#: block may be empty; the extractors pass over it
+NOTHING = {"item": ""}
+
+
 def file_documents(row: dict[str, Any], names: dict[str, str], max_chars: int,
                    done: dict[str, str | None], quiet: bool) -> list[dict[str, str]]:
     """``flat_map``: one file's bytes -> its documents not done yet, as rows."""
     where = names.get(row["path"], row["path"])
     items = unique_ids(iter_file_data(where, bytes(row["bytes"]), max_chars, warner(quiet)))
-    return [item_row(item) for item in skip_done(items, done, BatchReport())]
+    return [item_row(item) for item in skip_done(items, done, BatchReport())] or [NOTHING]
 
 
 def parquet_documents(table, max_chars: int, done: dict[str, str | None]) -> dict[str, list[str]]:
@@ -178,7 +184,8 @@ def parquet_documents(table, max_chars: int, done: dict[str, str | None]) -> dic
             digest = hashlib.sha256(text.encode()).hexdigest()[:12] if isinstance(text, str) else "no-text"
             yield _from_object(obj, f"{Path(where).name}:{digest}", f"{where} row", where, max_chars)
 
-    return {"item": [item_row(i)["item"] for i in skip_done(unique_ids(rows()), done, BatchReport())]}
+    items = [item_row(i)["item"] for i in skip_done(unique_ids(rows()), done, BatchReport())]
+    return {"item": items or [NOTHING["item"]]}
 
 
 # --- the extractors --------------------------------------------------------------------------
@@ -200,7 +207,7 @@ class ExtractWorker:
         self.extractor = Extractor(settings, self.endpoint, template, options)
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list]:
-        items = [self._item(value) for value in batch["item"]]
+        items = [self._item(value) for value in batch["item"] if value]  # not NOTHING
         results = self.loop.run_until_complete(self._run(items))
         return {
             "doc_id": [r.doc_id for r in results],
